@@ -1,0 +1,261 @@
+//! Running one task on its hosts: serially, or in parallel on a bounded pool of threads.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use anyhow::anyhow;
+
+use super::host_list::{resolve_hosts, HostSource};
+use super::{output, HostString};
+use crate::cli::TaskString;
+use crate::env::{env, env_mut, replace_env, Env};
+use crate::task::{BoundArgs, ExecMode, Registry, TaskDef, TaskValue};
+
+/// What a task returned, per host string (`<local-only>` when it ran without hosts).
+pub type Results = BTreeMap<String, TaskValue>;
+
+/// The key of the result of a task that ran without hosts, as in Fabric.
+pub const LOCAL_ONLY: &str = "<local-only>";
+
+/// A task resolved from a task string, its arguments bound and checked.
+#[derive(Clone)]
+pub struct Invocation {
+    /// The name as typed.
+    pub name: String,
+    /// The task.
+    pub def: &'static TaskDef,
+    /// The parsed task string.
+    pub call: TaskString,
+    /// The arguments, bound to the task's parameters.
+    pub args: BoundArgs,
+}
+
+impl Invocation {
+    /// Binds a parsed task string to its task, checking argument count, names, values and host strings.
+    pub fn new(def: &'static TaskDef, call: TaskString) -> anyhow::Result<Invocation> {
+        let args = BoundArgs::bind(&call.name, def.params, &call.args, &call.kwargs)?;
+        let hosts = call.hosts.iter().flatten().map(String::as_str);
+        for host in hosts.chain(def.hosts.iter().copied()) {
+            HostString::parse(host.trim())?;
+        }
+        Ok(Invocation {
+            name: call.name.clone(),
+            def,
+            call,
+            args,
+        })
+    }
+}
+
+/// The registry of this binary, built once.
+pub fn registry() -> anyhow::Result<&'static Registry> {
+    static REGISTRY: OnceLock<Result<Registry, crate::task::RegistryError>> = OnceLock::new();
+    REGISTRY
+        .get_or_init(Registry::collect)
+        .as_ref()
+        .map_err(|e| anyhow!(e.clone()))
+}
+
+/// Runs a task given as a task string (`"deploy:prod,branch=main"`) on `hosts`, or on the hosts its task
+/// string, attribute or the env name when `hosts` is empty; returns each host's value, like Fabric's `execute`.
+pub fn execute(task: &str, hosts: &[&str]) -> anyhow::Result<Results> {
+    let mut call = TaskString::parse(task);
+    if !hosts.is_empty() {
+        call.hosts = Some(hosts.iter().map(|h| h.to_string()).collect());
+    }
+    let Some(def) = registry()?.resolve(&call.name) else {
+        let message = format!("'{}' is not callable or a valid task name", call.name);
+        if env().skip_unknown_tasks {
+            output::warn(&message);
+            return Ok(Results::new());
+        }
+        anyhow::bail!(message);
+    };
+    run(&Invocation::new(def, call)?)
+}
+
+/// Results of `runs_once` tasks, by task.
+fn once_results() -> &'static Mutex<Vec<(usize, TaskValue)>> {
+    static ONCE: OnceLock<Mutex<Vec<(usize, TaskValue)>>> = OnceLock::new();
+    ONCE.get_or_init(Mutex::default)
+}
+
+fn once_key(def: &'static TaskDef) -> usize {
+    def as *const TaskDef as usize
+}
+
+/// Runs an invocation on its hosts.
+pub fn run(invocation: &Invocation) -> anyhow::Result<Results> {
+    let env = env();
+    let def = invocation.def;
+    let per_task = HostSource {
+        hosts: invocation.call.hosts.clone().unwrap_or_default(),
+        roles: invocation.call.roles.clone().unwrap_or_default(),
+    };
+    let attribute = HostSource {
+        hosts: def.hosts.iter().map(|h| h.to_string()).collect(),
+        roles: def.roles.iter().map(|r| r.to_string()).collect(),
+    };
+    let list = resolve_hosts(&per_task, &attribute, &invocation.call.exclude_hosts, &env)?;
+    for host in &list.hosts {
+        HostString::parse(host)?;
+    }
+    env_mut(|e| {
+        e.all_hosts = list.hosts.clone();
+        e.effective_roles = list.roles.clone();
+    });
+
+    let parallel = !def.runs_once
+        && (def.mode == ExecMode::Parallel || (env.parallel && def.mode != ExecMode::Serial));
+    if list.hosts.is_empty() {
+        let value = run_on(invocation, None)?;
+        return Ok(Results::from([(LOCAL_ONLY.to_owned(), value)]));
+    }
+    if parallel && list.hosts.len() > 1 {
+        return run_parallel(invocation, &list.hosts, &env);
+    }
+    let mut results = Results::new();
+    for host in &list.hosts {
+        results.insert(host.clone(), run_on(invocation, Some(host))?);
+    }
+    Ok(results)
+}
+
+/// Sets the per-host keys (`host_string`, `host`, `user`, `port`, `command`) for one host.
+fn host_env(env: &mut Env, name: &str, host: Option<&str>) {
+    env.command = name.to_owned();
+    env.host_string = host.map(str::to_owned);
+    let parsed = host.and_then(|h| HostString::parse(h).ok());
+    env.host = parsed.as_ref().map(|p| p.host.clone());
+    if let Some(parsed) = parsed {
+        if let Some(user) = parsed.user {
+            env.user = user;
+        }
+        if let Some(port) = parsed.port {
+            env.port = port.to_string();
+        }
+    }
+}
+
+/// Runs the task once, on `host` or locally; the per-host keys are restored afterwards.
+fn run_on(invocation: &Invocation, host: Option<&str>) -> anyhow::Result<TaskValue> {
+    let def = invocation.def;
+    if def.runs_once {
+        let cached = once_results()
+            .lock()
+            .map_err(|_| anyhow!("a runs_once task panicked earlier"))?
+            .iter()
+            .find(|(key, _)| *key == once_key(def))
+            .map(|(_, value)| value.clone());
+        if let Some(value) = cached {
+            return Ok(value);
+        }
+    }
+    let saved = env();
+    env_mut(|e| host_env(e, &invocation.name, host));
+    if host.is_some() {
+        output::running(&format!("Executing task '{}'", invocation.name));
+    }
+    let result = invoke(invocation);
+    env_mut(|e| {
+        e.command = saved.command.clone();
+        e.host_string = saved.host_string.clone();
+        e.host = saved.host.clone();
+        e.user = saved.user.clone();
+        e.port = saved.port.clone();
+    });
+    let value = result?;
+    if def.runs_once {
+        if let Ok(mut once) = once_results().lock() {
+            once.push((once_key(def), value.clone()));
+        }
+    }
+    Ok(value)
+}
+
+/// Calls the task function, turning a panic into an error that names the task.
+fn invoke(invocation: &Invocation) -> anyhow::Result<TaskValue> {
+    let args = invocation.args.clone();
+    catch_unwind(AssertUnwindSafe(|| (invocation.def.invoke)(args))).unwrap_or_else(|panic| {
+        let text = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        Err(anyhow!("task '{}' panicked: {text}", invocation.name))
+    })
+}
+
+fn run_parallel(
+    invocation: &Invocation,
+    hosts: &[String],
+    env: &Arc<Env>,
+) -> anyhow::Result<Results> {
+    let def = invocation.def;
+    let pool = match (def.pool_size, env.pool_size) {
+        (0, 0) => hosts.len(),
+        (0, n) | (n, _) => n,
+    }
+    .clamp(1, hosts.len());
+    for host in hosts {
+        if env.output.running {
+            output::write(
+                output::Stream::Stdout,
+                &format!("[{host}] Executing task '{}'\n", invocation.name),
+            );
+        }
+    }
+    let mut worker_env = (**env).clone();
+    worker_env.parallel = true;
+    worker_env.linewise = true;
+    let worker_env = Arc::new(worker_env);
+    let next = AtomicUsize::new(0);
+    let outcomes: Mutex<Vec<(usize, anyhow::Result<TaskValue>)>> = Mutex::default();
+    std::thread::scope(|scope| {
+        for _ in 0..pool {
+            scope.spawn(|| {
+                replace_env(Arc::clone(&worker_env));
+                loop {
+                    let index = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(host) = hosts.get(index) else { break };
+                    env_mut(|e| host_env(e, &invocation.name, Some(host)));
+                    let outcome = invoke(invocation);
+                    if let Err(error) = &outcome {
+                        output::abort(&output::error_message(error));
+                    }
+                    replace_env(Arc::clone(&worker_env));
+                    if let Ok(mut all) = outcomes.lock() {
+                        all.push((index, outcome));
+                    }
+                }
+            });
+        }
+    });
+    let mut outcomes = outcomes
+        .into_inner()
+        .map_err(|_| anyhow!("a parallel worker panicked"))?;
+    outcomes.sort_by_key(|(index, _)| *index);
+    let mut results = Results::new();
+    let mut failed = false;
+    for (index, outcome) in outcomes {
+        match outcome {
+            Ok(value) => {
+                results.insert(hosts[index].clone(), value);
+            }
+            Err(_) => failed = true,
+        }
+    }
+    if failed {
+        let message = format!(
+            "One or more hosts failed while executing task '{}'",
+            invocation.name
+        );
+        if !env.warn_only {
+            anyhow::bail!(message);
+        }
+        output::warn(&message);
+    }
+    Ok(results)
+}

@@ -1,0 +1,260 @@
+//! The runner: Fabric's start-up sequence from command line to exit status.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context};
+
+use super::execute::{registry, run, Invocation};
+use super::output::{self, Stream};
+use crate::cli::{
+    apply_rcfile, apply_set, expand_home, help_text, indented_names, render_display, render_list,
+    Options, TaskString, USAGE,
+};
+use crate::env::{env, env_mut, replace_env, Env, EnvChange, Level};
+
+/// Runs a fabfile binary: options, env, task list, tasks. Build it in `main`, or use [`crate::main`].
+#[derive(Default)]
+pub struct Runner {
+    doc: Option<&'static str>,
+    setup: Option<EnvChange>,
+}
+
+/// How a run ends before or instead of running tasks.
+enum Stop {
+    /// Exit at once with this status.
+    Exit(u8),
+    /// Print the abort block and exit 1.
+    Abort(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Stop {
+    fn from(error: anyhow::Error) -> Stop {
+        Stop::Abort(error)
+    }
+}
+
+impl Runner {
+    /// A runner with no fabfile docstring and no setup.
+    pub fn new() -> Runner {
+        Runner::default()
+    }
+
+    /// The fabfile's docstring, shown at the top of `--list`.
+    pub fn doc(mut self, doc: &'static str) -> Runner {
+        self.doc = Some(doc);
+        self
+    }
+
+    /// Code that fills the env before tasks run, like a Python fabfile's module-level assignments
+    /// (`env.roledefs = …`); it sees, and may override, the command line.
+    pub fn setup(mut self, setup: impl FnOnce(&mut Env) + 'static) -> Runner {
+        self.setup = Some(Box::new(setup));
+        self
+    }
+
+    /// Runs with the process's arguments and returns the exit status.
+    pub fn run(self) -> ExitCode {
+        self.run_with(std::env::args_os().skip(1))
+    }
+
+    /// Runs with the given arguments (without the program name) and returns the exit status.
+    pub fn run_with(self, args: impl IntoIterator<Item = OsString>) -> ExitCode {
+        let status = match self.start(args) {
+            Ok(()) => 0,
+            Err(Stop::Exit(status)) => status,
+            Err(Stop::Abort(error)) => {
+                output::abort(&output::error_message(&error));
+                1
+            }
+        };
+        ExitCode::from(status)
+    }
+
+    fn start(self, args: impl IntoIterator<Item = OsString>) -> Result<(), Stop> {
+        let options = match Options::parse(args) {
+            Ok(options) => options,
+            Err(error) => {
+                output::write(
+                    Stream::Stderr,
+                    &format!("{USAGE}\n\ndfab: error: {error}\n"),
+                );
+                return Err(Stop::Exit(2));
+            }
+        };
+        if options.help {
+            output::write(Stream::Stdout, &help_text());
+            return Err(Stop::Exit(0));
+        }
+        if options.version {
+            output::write(
+                Stream::Stdout,
+                &format!("dfab {}\n", env!("CARGO_PKG_VERSION")),
+            );
+            return Err(Stop::Exit(0));
+        }
+        replace_env(Arc::new(build_env(&options)?));
+
+        let registry = registry()?;
+        if let Some(setup) = self.setup {
+            env_mut(setup);
+        }
+        let nothing_requested = options.tasks.is_empty()
+            && options.remainder.is_empty()
+            && !options.list
+            && options.display.is_none()
+            && registry.top_default().is_none();
+        if nothing_requested {
+            output::write(Stream::Stdout, &help_text());
+            return Err(Stop::Exit(1));
+        }
+        if registry.is_empty() && options.remainder.is_empty() {
+            return Err(anyhow!("Fabfile didn't contain any commands!").into());
+        }
+        if options.list {
+            output::write(
+                Stream::Stdout,
+                &render_list(registry, options.list_format, self.doc, list_width()),
+            );
+            return Err(Stop::Exit(0));
+        }
+        if let Some(name) = &options.display {
+            let def = registry.resolve(name).ok_or_else(|| {
+                anyhow!(
+                    "Task '{name}' does not appear to exist. Valid task names:\n{}",
+                    indented_names(registry)
+                )
+            })?;
+            output::write(Stream::Stdout, &render_display(name, def));
+            return Err(Stop::Exit(0));
+        }
+
+        let plan = plan(&options, registry)?;
+        if !options.remainder.is_empty() {
+            return Err(anyhow!(
+                "running a command on the hosts ('-- {}') needs the SSH layer, which this build does not have yet",
+                options.remainder.join(" ")
+            )
+            .into());
+        }
+        prompt_passwords(&options)?;
+        for step in plan {
+            match step {
+                Step::Run(invocation) => {
+                    run(&invocation)?;
+                }
+                Step::Unknown(name) => {
+                    output::warn(&format!("'{name}' is not callable or a valid task name"))
+                }
+            }
+        }
+        output::status("\nDone.");
+        Ok(())
+    }
+}
+
+/// One entry of the run: a checked invocation, or an unknown name skipped under `--skip-unknown-tasks`.
+enum Step {
+    Run(Box<Invocation>),
+    Unknown(String),
+}
+
+/// Resolves and checks every task string before anything runs.
+fn plan(options: &Options, registry: &crate::task::Registry) -> Result<Vec<Step>, Stop> {
+    let env = env();
+    let mut calls: Vec<TaskString> = options.tasks.iter().map(|t| TaskString::parse(t)).collect();
+    if calls.is_empty() && options.remainder.is_empty() {
+        if let Some(def) = registry.top_default() {
+            calls.push(TaskString {
+                name: def.name.to_owned(),
+                ..TaskString::default()
+            });
+        }
+    }
+    let unknown: Vec<&str> = calls
+        .iter()
+        .filter(|c| registry.resolve(&c.name).is_none())
+        .map(|c| c.name.as_str())
+        .collect();
+    if !unknown.is_empty() && !env.skip_unknown_tasks {
+        let names: String = unknown.iter().map(|n| format!("    {n}\n")).collect();
+        output::warn(&format!("Command(s) not found:\n{}", names.trim_end()));
+        output::write(
+            Stream::Stdout,
+            &render_list(registry, options.list_format, None, list_width()),
+        );
+        return Err(Stop::Exit(1));
+    }
+    for host in env.hosts.iter().chain(&env.exclude_hosts) {
+        super::HostString::parse(host)
+            .with_context(|| "in the global host list (-H, -x, env.hosts)")?;
+    }
+    calls
+        .into_iter()
+        .map(|call| match registry.resolve(&call.name) {
+            Some(def) => Ok(Step::Run(Box::new(Invocation::new(def, call)?))),
+            None => Ok(Step::Unknown(call.name)),
+        })
+        .collect()
+}
+
+/// Defaults, then the rc file, then `--set`, then the options given: the precedence Fabric documents.
+fn build_env(options: &Options) -> anyhow::Result<Env> {
+    let mut env = Env::default();
+    let rcfile = options.rcfile.clone().unwrap_or_else(|| env.rcfile.clone());
+    apply_rcfile(&expand_home(&rcfile), options.rcfile.is_some(), &mut env)?;
+    for set in &options.set {
+        apply_set(set, &mut env).with_context(|| format!("in --set '{set}'"))?;
+    }
+    options.apply_to(&mut env)?;
+    for (names, on) in [(&options.show, true), (&options.hide, false)] {
+        for name in names.iter().filter(|n| !n.is_empty()) {
+            let level = Level::from_name(name).ok_or_else(|| {
+                anyhow!(
+                    "unknown output level '{name}' (expected one of: {})",
+                    Level::NAMES.join(", ")
+                )
+            })?;
+            env.output.set(level, on);
+        }
+    }
+    env.tasks = options.tasks.clone();
+    env.real_fabfile = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    Ok(env)
+}
+
+/// `-I` and `--initial-sudo-password-prompt`.
+fn prompt_passwords(options: &Options) -> anyhow::Result<()> {
+    for (wanted, key, what) in [
+        (options.initial_password_prompt, "password", "env.password"),
+        (
+            options.initial_sudo_password_prompt,
+            "sudo_password",
+            "env.sudo_password",
+        ),
+    ] {
+        if !wanted {
+            continue;
+        }
+        if env().abort_on_prompts {
+            anyhow::bail!(
+                "Needed to prompt for {what} (host: None), but abort-on-prompts was set to True"
+            );
+        }
+        let value = rpassword::prompt_password(format!("Initial value for {what}: "))
+            .with_context(|| format!("cannot read {what} from the terminal"))?;
+        env_mut(|e| e.set_str(key, &value))?;
+    }
+    Ok(())
+}
+
+/// The terminal's width for `--list`, 80 when stdout is not a terminal.
+fn list_width() -> usize {
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(w, _)| usize::from(w.0))
+        .filter(|w| *w > 0)
+        .unwrap_or(80)
+}

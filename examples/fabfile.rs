@@ -1,0 +1,93 @@
+//! The example fabfile: tasks in the style of a small deployment, run with `cargo run -- <tasks>`.
+
+use dfab_core::prelude::*;
+
+mod db;
+
+/// Greet someone from the current host.
+///
+/// Shows how a task takes a defaulted argument: `hello`, `hello:Ada` or `hello:name=Ada`.
+#[task(alias = "hi")]
+fn hello(#[arg(default = "world")] name: String) {
+    puts(&format!("Hello, {name}!"));
+}
+
+/// Ship a branch: `deploy:main,restart=yes,replicas=3`.
+#[task]
+fn deploy(
+    #[arg(default = "main")] branch: String,
+    #[arg(default = false)] restart: bool,
+    #[arg(default = 1)] replicas: u32,
+    tag: Option<String>,
+) -> anyhow::Result<String> {
+    let _dir = lcd(&std::env::temp_dir().display().to_string());
+    let built = local_capture(&format!("echo built {branch}"))?;
+    let tag = tag.unwrap_or_else(|| "latest".into());
+    puts(&format!(
+        "{built} as {tag}, {replicas} replica(s), restart={restart}"
+    ));
+    Ok(format!("{branch}@{tag}"))
+}
+
+/// Print the uptime line of each host, all hosts at once.
+#[task(parallel)]
+fn uptime() -> anyhow::Result<()> {
+    local("echo \"up since boot\"; echo \"load: 0.00\"")?;
+    Ok(())
+}
+
+/// Build the release once, however many hosts the run has.
+#[task(runs_once)]
+fn build() -> anyhow::Result<String> {
+    puts("building the release");
+    Ok("release-1".into())
+}
+
+/// Show env keys named as arguments: `show_env:user,port,deploy_env`.
+#[task]
+fn show_env(keys: Args) {
+    let env = env();
+    for key in keys.iter() {
+        let value = env
+            .get(key)
+            .map(|v| serde_value(&v))
+            .unwrap_or_else(|| "<unset>".into());
+        puts(&format!("{key} = {value}"));
+    }
+}
+
+fn serde_value(value: &dfab_core::env::Value) -> String {
+    match value {
+        dfab_core::env::Value::String(s) => s.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Run `build` on every host through `execute` and report the results.
+#[task]
+fn release() -> anyhow::Result<()> {
+    let results = execute("build", &[])?;
+    for (host, value) in &results {
+        puts(&format!("{host}: {value}"));
+    }
+    Ok(())
+}
+
+/// Pass keyword options through to a tool: `tool:a,b,verbose=yes`.
+#[task]
+fn tool(first: String, rest: Args, options: Kwargs) {
+    puts(&format!(
+        "first={first} rest={:?} options={:?}",
+        rest.as_slice(),
+        options.0
+    ));
+}
+
+/// Fail on purpose, to show the abort output.
+#[task]
+fn fail() -> anyhow::Result<()> {
+    local("exit 3")?;
+    Ok(())
+}
+
+dfab_core::main!("Example tasks for dfab.");
