@@ -90,4 +90,14 @@ fn fail() -> anyhow::Result<()> {
     Ok(())
 }
 
-dfab_core::main!("Example tasks for dfab.");
+fn main() -> std::process::ExitCode {
+    // The counterpart of a Python fabfile's module-level `env.roledefs = {...}`.
+    Runner::new()
+        .doc("Example tasks for dfab.")
+        .setup(|env| {
+            env.roledefs
+                .insert("web".into(), vec!["web1".into(), "web2".into()]);
+            env.roledefs.insert("db".into(), vec!["db1".into()]);
+        })
+        .run()
+}

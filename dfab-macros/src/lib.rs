@@ -435,7 +435,7 @@ fn doc_string(attrs: &[Attribute]) -> String {
             },
             _ => None,
         })
-        .flat_map(|chunk| chunk.lines().map(str::to_owned).collect::<Vec<_>>())
+        .flat_map(|chunk| chunk.split('\n').map(str::to_owned).collect::<Vec<_>>())
         .map(|line| line.strip_prefix(' ').map(str::to_owned).unwrap_or(line))
         .collect();
     lines.join("\n")

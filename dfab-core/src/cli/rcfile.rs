@@ -8,7 +8,7 @@ use crate::env::{Env, EnvError};
 #[derive(Debug, thiserror::Error)]
 pub enum RcError {
     /// The file exists (or was named with `-c`) but cannot be read.
-    #[error("cannot read the rc file {path}: {source}")]
+    #[error("cannot read the rc file {path}")]
     Unreadable {
         /// The file.
         path: PathBuf,
@@ -16,7 +16,7 @@ pub enum RcError {
         source: std::io::Error,
     },
     /// A line whose value does not fit its key.
-    #[error("{path}:{line}: {source}")]
+    #[error("{path}:{line}")]
     BadLine {
         /// The file.
         path: PathBuf,
@@ -90,6 +90,11 @@ mod tests {
 
         std::fs::write(&path, "user = a\ntimeout = never\n").unwrap();
         let err = apply_rcfile(&path, true, &mut env).unwrap_err().to_string();
+        assert!(err.ends_with("rc:2"), "{err}");
+        let err = format!(
+            "{:#}",
+            anyhow::Error::from(apply_rcfile(&path, true, &mut env).unwrap_err())
+        );
         assert!(err.ends_with("rc:2: env key 'timeout' expects a whole number (0 to 18446744073709551615), not 'never'"), "{err}");
 
         let missing = dir.join("missing");

@@ -98,13 +98,9 @@ pub(crate) fn abort(message: &str) {
     }
 }
 
-/// The error message of an abort, with its causes when the `exceptions` level is on.
+/// The error message of an abort on one line: each context, then its cause (`in --set 'x': …`).
 pub(crate) fn error_message(error: &anyhow::Error) -> String {
-    if env().output.exceptions {
-        format!("{error:#}")
-    } else {
-        error.to_string()
-    }
+    format!("{error:#}")
 }
 
 /// Prints a warning block, `Warning: …`, on stderr.

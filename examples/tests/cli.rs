@@ -1,0 +1,354 @@
+//! End-to-end tests of the runner through the example fabfile binary.
+
+mod support;
+
+use support::{abort, Test};
+
+const LIST: &str = "\
+Example tasks for dfab.
+
+Available commands:
+
+    build       Build the release once, however many hosts the run has.
+    deploy      Ship a branch: `deploy:main,restart=yes,replicas=3`.
+    fail        Fail on purpose, to show the abort output.
+    hello       Greet someone from the current host.
+    hi          Greet someone from the current host.
+    release     Run `build` on every host through `execute` and report the re...
+    show_env    Show env keys named as arguments: `show_env:user,port,deploy_...
+    tool        Pass keyword options through to a tool: `tool:a,b,verbose=yes...
+    uptime      Print the uptime line of each host, all hosts at once.
+    db          Apply the pending migrations (the namespace's default task).
+    db.migrate  Apply the pending migrations (the namespace's default task).
+    db.seed     Load the seed data.
+";
+
+const SHORT: &str =
+    "build\ndeploy\nfail\nhello\nhi\nrelease\nshow_env\ntool\nuptime\ndb\ndb.migrate\ndb.seed\n";
+
+#[test]
+fn list_formats() {
+    Test::new().args(&["--list"]).stdout(LIST).stderr("").run();
+    Test::new().args(&["-l", "-F", "short"]).stdout(SHORT).run();
+    Test::new().args(&["--shortlist"]).stdout(SHORT).run();
+    Test::new()
+        .args(&["-F", "nested", "-l"])
+        .stdout(
+            "Available commands (remember to call as module.[...].task):\n\n    build\n    deploy\n    fail\n    \
+             hello\n    hi\n    release\n    show_env\n    tool\n    uptime\n    db:\n        migrate\n        seed\n",
+        )
+        .run();
+}
+
+#[test]
+fn display_a_task() {
+    Test::new()
+        .args(&["-d", "hello"])
+        .stdout(
+            "Displaying detailed information for task 'hello':\n\n    Greet someone from the current host.\n    \n    \
+             Shows how a task takes a defaulted argument: `hello`, `hello:Ada` or `hello:name=Ada`.\n    \n    \
+             Arguments: name='world'\n\n",
+        )
+        .run();
+    Test::new()
+        .args(&["-d", "deploy"])
+        .stdout_has("    Arguments: branch='main', restart=False, replicas=1, tag=None\n")
+        .run();
+    Test::new()
+        .args(&["-d", "nope"])
+        .stderr(&abort(&format!(
+            "Task 'nope' does not appear to exist. Valid task names:\n{}",
+            SHORT
+                .lines()
+                .map(|l| format!("    {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )))
+        .status(1)
+        .run();
+}
+
+#[test]
+fn version_help_and_nothing_to_do() {
+    Test::new()
+        .args(&["-V"])
+        .stdout(&format!("dfab {}\n", env!("CARGO_PKG_VERSION")))
+        .run();
+    Test::new()
+        .args(&["--help"])
+        .stdout_has("Usage: dfab [options] <command>[:arg1,arg2=val2,host=foo,hosts='h1;h2',...] ...\n\nOptions:\n")
+        .stdout_has("  -P, --parallel        default to parallel execution method\n")
+        .run();
+    Test::new().stdout_has("Options:\n").status(1).run();
+}
+
+#[test]
+fn several_tasks_run_in_order() {
+    Test::new()
+        .args(&["hello", "hi:Ada", "db", "db.seed", "hello:name=Bo"])
+        .stdout("Hello, world!\nHello, Ada!\nmigrating to head\nseeding\nHello, Bo!\n\nDone.\n")
+        .stderr("")
+        .run();
+}
+
+#[test]
+fn typed_arguments_and_leftovers() {
+    Test::new()
+        .args(&["deploy:dev,restart=yes,replicas=3,tag=v2"])
+        .stdout_has("built dev as v2, 3 replica(s), restart=true\n")
+        .run();
+    Test::new()
+        .args(&["tool:eth0,True,a\\,b,k=a=b,v=x\\=y"])
+        .stdout_has(
+            "first=eth0 rest=[\"True\", \"a,b\"] options=[(\"k\", \"a=b\"), (\"v\", \"x=y\")]\n",
+        )
+        .run();
+}
+
+#[test]
+fn host_lists_from_every_source() {
+    let executing = |hosts: &[&str]| -> String {
+        hosts
+            .iter()
+            .map(|h| format!("[{h}] Executing task 'hello'\n[{h}] Hello, world!\n"))
+            .collect::<String>()
+            + "\nDone.\n"
+    };
+    Test::new()
+        .args(&["-H", "a,b", "hello"])
+        .stdout(&executing(&["a", "b"]))
+        .run();
+    Test::new()
+        .args(&["hello", "-H", "a,b,a", "-x", "b"])
+        .stdout(&executing(&["a"]))
+        .run();
+    Test::new()
+        .args(&["-H", "a", "hello:host=c"])
+        .stdout(&executing(&["c"]))
+        .run();
+    Test::new()
+        .args(&["hello:hosts=a;b;c,exclude_hosts=b"])
+        .stdout(&executing(&["a", "c"]))
+        .run();
+    Test::new()
+        .args(&["hello:roles=web;db"])
+        .stdout(&executing(&["web1", "web2", "db1"]))
+        .run();
+    Test::new()
+        .args(&["-R", "db", "-H", "x", "hello"])
+        .stdout(&executing(&["x", "db1"]))
+        .run();
+    Test::new()
+        .args(&["-H", "deploy@[::1]:2222,user@web1:22", "show_env:host,user,port"])
+        .stdout_has("[deploy@[::1]:2222] host = ::1\n[deploy@[::1]:2222] user = deploy\n[deploy@[::1]:2222] port = 2222\n")
+        .stdout_has("[user@web1:22] host = web1\n[user@web1:22] user = user\n")
+        .run();
+    Test::new()
+        .args(&["hello:roles=cache"])
+        .stderr(&abort("the following specified roles do not exist: cache"))
+        .status(1)
+        .run();
+}
+
+#[test]
+fn env_precedence_rc_then_set_then_options() {
+    Test::new()
+        .rcfile("user = fromrc\n# comment\ndeploy_env = rc\ntimeout = 30\n")
+        .args(&["show_env:user,deploy_env,timeout"])
+        .stdout_has("user = fromrc\ndeploy_env = rc\ntimeout = Number(30)\n")
+        .run();
+    Test::new()
+        .rcfile("user = fromrc\n")
+        .args(&[
+            "--set",
+            "user=fromset,deploy_env=staging,dry_run",
+            "show_env:user,deploy_env,dry_run",
+        ])
+        .stdout_has("user = fromset\ndeploy_env = staging\ndry_run = Bool(true)\n")
+        .run();
+    Test::new()
+        .rcfile("user = fromrc\n")
+        .args(&["--set", "user=fromset", "-u", "fromcli", "show_env:user"])
+        .stdout_has("user = fromcli\n")
+        .run();
+}
+
+#[test]
+fn unknown_tasks() {
+    Test::new()
+        .args(&["hello", "nope", "db.nope"])
+        .stderr("\nWarning: Command(s) not found:\n    nope\n    db.nope\n\n")
+        .stdout(LIST.trim_start_matches("Example tasks for dfab.\n\n"))
+        .status(1)
+        .run();
+    Test::new()
+        .args(&["--skip-unknown-tasks", "nope", "hello"])
+        .stderr("\nWarning: 'nope' is not callable or a valid task name\n\n")
+        .stdout("Hello, world!\n\nDone.\n")
+        .run();
+}
+
+#[test]
+fn every_task_string_is_checked_before_the_first_runs() {
+    let cases: &[(&str, &str)] = &[
+        ("deploy:a,b,c,d,e", "task 'deploy' takes at most 4 arguments (5 given)"),
+        (
+            "deploy:colour=red",
+            "task 'deploy' got an unexpected keyword argument 'colour' (it takes: branch, restart, replicas, tag)",
+        ),
+        ("deploy:x,branch=y", "task 'deploy' got multiple values for argument 'branch'"),
+        (
+            "deploy:replicas=many",
+            "task 'deploy': invalid value 'many' for argument 'replicas': expected a whole number (0 to 4294967295)",
+        ),
+        (
+            "deploy:restart=perhaps",
+            "task 'deploy': invalid value 'perhaps' for argument 'restart': expected a boolean (true/false, yes/no, on/off, 1/0)",
+        ),
+        ("tool", "task 'tool' is missing its required argument 'first'"),
+        ("hello:host=web1:x", "bad host string 'web1:x': the port must be a number from 1 to 65535"),
+    ];
+    for (task, message) in cases {
+        Test::new()
+            .args(&["hello", task])
+            .stdout("")
+            .stderr(&abort(message))
+            .status(1)
+            .run();
+    }
+}
+
+#[test]
+fn bad_settings_and_options() {
+    Test::new()
+        .args(&["-H", "web1:abc", "hello"])
+        .stderr(&abort(
+            "in the global host list (-H, -x, env.hosts): bad host string 'web1:abc': the port must be a number from 1 to 65535",
+        ))
+        .status(1)
+        .run();
+    Test::new()
+        .args(&["--set", "timeout=soon", "hello"])
+        .stderr(&abort(
+            "in --set 'timeout=soon': env key 'timeout' expects a whole number (0 to 18446744073709551615), not 'soon'",
+        ))
+        .status(1)
+        .run();
+    Test::new()
+        .args(&["-c", "/nonexistent/rc", "hello"])
+        .stderr(&abort(
+            "cannot read the rc file /nonexistent/rc: No such file or directory (os error 2)",
+        ))
+        .status(1)
+        .run();
+    Test::new()
+        .rcfile("timeout = never\n")
+        .args(&["hello"])
+        .stderr_has("/.fabricrc:1: env key 'timeout' expects a whole number")
+        .status(1)
+        .run();
+    Test::new()
+        .args(&["--hide", "loud", "hello"])
+        .stderr(&abort(
+            "unknown output level 'loud' (expected one of: status, aborts, warnings, running, stdout, stderr, user, \
+             exceptions, debug, output, commands, everything)",
+        ))
+        .status(1)
+        .run();
+    let usage =
+        "Usage: dfab [options] <command>[:arg1,arg2=val2,host=foo,hosts='h1;h2',...] ...\n\n";
+    for (args, reason) in [
+        (&["--foo"][..], "no such option: --foo"),
+        (&["hello", "-H"][..], "-H option requires an argument"),
+        (&["-t", "x"][..], "option -t: invalid integer value: 'x'"),
+        (
+            &["-F", "wide", "-l"][..],
+            "option -F: invalid choice: 'wide' (choose from 'short', 'normal', 'nested')",
+        ),
+    ] {
+        Test::new()
+            .args(args)
+            .stdout("")
+            .stderr(&format!("{usage}dfab: error: {reason}\n"))
+            .status(2)
+            .run();
+    }
+}
+
+#[test]
+fn failures_abort_or_warn() {
+    Test::new()
+        .args(&["fail", "hello"])
+        .stdout("[localhost] local: exit 3\n")
+        .stderr(&abort(
+            "local() encountered an error (return code 3) while executing 'exit 3'",
+        ))
+        .status(1)
+        .run();
+    Test::new()
+        .args(&["-w", "fail", "hello"])
+        .stdout("[localhost] local: exit 3\nHello, world!\n\nDone.\n")
+        .stderr(
+            "\nWarning: local() encountered an error (return code 3) while executing 'exit 3'\n\n",
+        )
+        .run();
+    Test::new()
+        .args(&["--hide", "running,aborts", "fail"])
+        .stdout("")
+        .stderr("")
+        .status(1)
+        .run();
+}
+
+#[test]
+fn runs_once_and_execute_results() {
+    Test::new()
+        .args(&["-H", "a,b", "release"])
+        .stdout(
+            "[a] Executing task 'release'\n[a] Executing task 'build'\n[a] building the release\n[a] a: release-1\n\
+             [a] b: release-1\n[b] Executing task 'release'\n[b] a: release-1\n[b] b: release-1\n\nDone.\n",
+        )
+        .run();
+}
+
+#[test]
+fn parallel_output_lines_are_whole_and_prefixed() {
+    let hosts: Vec<String> = (0..24).map(|i| format!("h{i}")).collect();
+    let stdout = Test::new()
+        .args(&["-z", "8", "-H", &hosts.join(","), "uptime"])
+        .stderr("")
+        .run();
+    let body = stdout.strip_suffix("\nDone.\n").expect("ends with Done.");
+    let mut per_host = std::collections::BTreeMap::<&str, Vec<&str>>::new();
+    for line in body.lines() {
+        if line.starts_with("[localhost] local: ") {
+            continue;
+        }
+        let (host, rest) = line
+            .strip_prefix('[')
+            .and_then(|l| l.split_once("] "))
+            .unwrap_or_else(|| panic!("unprefixed line {line:?}"));
+        assert!(
+            [
+                "Executing task 'uptime'",
+                "out: up since boot",
+                "out: load: 0.00"
+            ]
+            .contains(&rest),
+            "mixed line {line:?}"
+        );
+        per_host.entry(host).or_default().push(rest);
+    }
+    assert_eq!(per_host.len(), hosts.len());
+    for (host, lines) in per_host {
+        assert_eq!(
+            lines,
+            [
+                "Executing task 'uptime'",
+                "out: up since boot",
+                "out: load: 0.00"
+            ],
+            "{host}"
+        );
+    }
+}
