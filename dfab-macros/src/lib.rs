@@ -159,6 +159,12 @@ fn expand(options: TaskOptions, mut function: ItemFn) -> syn::Result<TokenStream
         .as_ref()
         .map(LitStr::value)
         .unwrap_or_else(|| fn_name.to_string());
+    if let Some(name) = options.name.as_ref().filter(|n| n.value().contains('.')) {
+        return Err(Error::new(
+            name.span(),
+            "a task name cannot contain '.': dots separate namespaces",
+        ));
+    }
     let doc = doc_string(&function.attrs);
 
     let mut bindings = Vec::new();

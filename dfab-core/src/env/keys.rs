@@ -276,6 +276,17 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_documents_every_key() {
+        let readme = include_str!("../../../README.md");
+        for key in Env::KEYS {
+            assert!(
+                readme.contains(&format!("| `{key}` |")),
+                "README lacks env key {key}"
+            );
+        }
+    }
+
+    #[test]
     fn other_keys_hold_any_value() {
         let mut env = Env::default();
         env.set_str("deploy_env", "staging").unwrap();

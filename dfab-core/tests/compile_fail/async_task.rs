@@ -1,0 +1,6 @@
+use dfab_core::prelude::*;
+
+#[task]
+async fn deploy() {}
+
+fn main() {}

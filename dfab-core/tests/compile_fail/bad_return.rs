@@ -1,0 +1,8 @@
+use dfab_core::prelude::*;
+
+#[task]
+fn deploy() -> String {
+    String::new()
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use dfab_core::prelude::*;
+
+#[task(name = "db.migrate")]
+fn migrate() {}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use dfab_core::prelude::*;
+
+struct Deployer;
+
+impl Deployer {
+    #[task]
+    fn deploy(&self) {}
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use dfab_core::prelude::*;
+
+#[task(frobnicate)]
+fn deploy() {}
+
+fn main() {}

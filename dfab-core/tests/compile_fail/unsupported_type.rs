@@ -1,0 +1,10 @@
+use dfab_core::prelude::*;
+
+struct Stage;
+
+#[task]
+fn deploy(stage: Stage) {
+    let _ = stage;
+}
+
+fn main() {}
