@@ -21,6 +21,7 @@ extern crate self as dfab_core;
 pub mod cli;
 pub mod env;
 pub mod exec;
+pub mod ssh;
 pub mod task;
 
 #[doc(hidden)]

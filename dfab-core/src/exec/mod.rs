@@ -6,6 +6,7 @@ mod host_list;
 mod host_string;
 mod local;
 pub mod output;
+pub mod prompt;
 mod runner;
 
 pub use command_result::CommandResult;

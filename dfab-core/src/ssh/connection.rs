@@ -1,0 +1,253 @@
+//! One SSH connection: opened and authenticated here, then served by its I/O thread for every caller.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use ssh2::{Session, Sftp};
+
+use super::auth::authenticate;
+use super::io_thread::{Core, Open, Opened, Request};
+use super::known_hosts::check_host_key;
+use super::target::Target;
+use super::SshError;
+use crate::env::Env;
+
+/// A live, authenticated connection shared by every operation on its host.
+pub struct Connection {
+    requests: Mutex<Sender<Request>>,
+    wake: UnixStream,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    broken: Arc<AtomicBool>,
+    /// Where it leads.
+    pub target: Target,
+}
+
+/// The socket under a session: TCP to the host, or a tunnel through a gateway.
+pub(crate) enum Transport {
+    /// A direct TCP connection.
+    Direct,
+    /// A channel of the gateway's connection, bridged to a local socket.
+    Tunnel(UnixStream),
+}
+
+impl Connection {
+    /// Connects, checks the host key, authenticates, and starts the I/O thread.
+    pub(crate) fn open(
+        target: &Target,
+        env: &Env,
+        transport: Transport,
+    ) -> Result<Connection, SshError> {
+        let mut session = Session::new().map_err(|e| handshake_error(target, &e))?;
+        let socket: OwnedFd = match transport {
+            Transport::Direct => {
+                let stream = tcp_connect(target, env)?;
+                let fd = stream.as_fd().try_clone_to_owned();
+                session.set_tcp_stream(stream);
+                fd
+            }
+            Transport::Tunnel(stream) => {
+                let fd = stream.as_fd().try_clone_to_owned();
+                session.set_tcp_stream(stream);
+                fd
+            }
+        }
+        .map_err(|e| {
+            SshError::Channel(format!(
+                "cannot duplicate the socket of {}: {e}",
+                target.host_string
+            ))
+        })?;
+        session.set_timeout(u32::try_from(env.timeout.saturating_mul(1000)).unwrap_or(u32::MAX));
+        session
+            .handshake()
+            .map_err(|e| handshake_error(target, &e))?;
+        check_host_key(&session, &target.host, target.port, env)?;
+        authenticate(&session, target)?;
+        session.set_timeout(0);
+
+        let (requests, receiver) = mpsc::channel();
+        let (wake, wake_rx) = UnixStream::pair()
+            .map_err(|e| SshError::Channel(format!("cannot create a local socket pair: {e}")))?;
+        let _ = wake_rx.set_nonblocking(true);
+        let _ = wake.set_nonblocking(true);
+        let broken = Arc::new(AtomicBool::new(false));
+        let core = Core::new(
+            session,
+            socket,
+            wake_rx,
+            receiver,
+            u32::try_from(env.keepalive).unwrap_or(u32::MAX),
+            target.host_string.clone(),
+            Arc::clone(&broken),
+        );
+        let thread = std::thread::Builder::new()
+            .name(format!("ssh {}", target.host_string))
+            .spawn(move || core.run())
+            .map_err(|e| SshError::Channel(format!("cannot start the I/O thread: {e}")))?;
+        Ok(Connection {
+            requests: Mutex::new(requests),
+            wake,
+            thread: Mutex::new(Some(thread)),
+            broken,
+            target: target.clone(),
+        })
+    }
+
+    /// Whether the connection has dropped.
+    pub fn is_broken(&self) -> bool {
+        self.broken.load(Ordering::SeqCst)
+    }
+
+    fn send(&self, request: Request) -> Result<(), SshError> {
+        let sent = self
+            .requests
+            .lock()
+            .map_err(|_| self.closed())?
+            .send(request)
+            .map_err(|_| self.closed());
+        // A full wake socket already holds a wake-up; nothing is lost when this write would block.
+        let _ = (&self.wake).write(&[1]);
+        sent
+    }
+
+    fn closed(&self) -> SshError {
+        SshError::Channel(format!(
+            "the connection to {} is closed",
+            self.target.host_string
+        ))
+    }
+
+    fn open_channel(&self, open: Open) -> Result<Opened, SshError> {
+        let (reply, answer) = mpsc::channel();
+        self.send(Request::Open(open, reply))?;
+        answer
+            .recv()
+            .map_err(|_| self.closed())?
+            .map_err(SshError::Channel)
+    }
+
+    /// Runs `command`; its stdin/stdout (and stderr, when separate) are local sockets.
+    pub fn exec(&self, command: &str, pty: bool, combine_stderr: bool) -> Result<Opened, SshError> {
+        self.open_channel(Open::Exec {
+            command: command.to_owned(),
+            pty,
+            combine_stderr,
+            forward_agent: self.target.forward_agent,
+        })
+    }
+
+    /// A stream to a Unix socket on the host, such as the Docker socket.
+    pub fn stream_local(&self, path: &str) -> Result<UnixStream, SshError> {
+        self.open_channel(Open::StreamLocal(path.to_owned()))
+            .map(|opened| opened.stream)
+    }
+
+    /// A stream to a TCP port reachable from the host.
+    pub fn tcpip(&self, host: &str, port: u16) -> Result<UnixStream, SshError> {
+        self.open_channel(Open::Tcpip {
+            host: host.to_owned(),
+            port,
+        })
+        .map(|opened| opened.stream)
+    }
+
+    /// Runs SFTP calls on the connection's SFTP session (opened on first use).
+    pub fn sftp<T: Send + 'static>(
+        &self,
+        call: impl FnMut(&Sftp) -> Result<T, ssh2::Error> + Send + 'static,
+    ) -> Result<T, SshError> {
+        let (reply, answer) = mpsc::channel();
+        let job = Box::new(move |core: &mut Core| {
+            let _ = reply.send(core.sftp(call));
+        });
+        self.send(Request::Job(job))?;
+        answer
+            .recv()
+            .map_err(|_| self.closed())?
+            .map_err(SshError::Channel)
+    }
+
+    /// Closes every channel and the session, and waits for the I/O thread.
+    pub fn close(&self) {
+        let (reply, answer) = mpsc::channel();
+        if self.send(Request::Close(reply)).is_ok() {
+            let _ = answer.recv_timeout(Duration::from_secs(5));
+        }
+        if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn handshake_error(target: &Target, error: &ssh2::Error) -> SshError {
+    SshError::Handshake {
+        host: target.host_string.clone(),
+        reason: error.message().to_owned(),
+    }
+}
+
+/// TCP connection with `env.timeout` and `env.connection_attempts`, and TCP_NODELAY, which decides channel latency.
+fn tcp_connect(target: &Target, env: &Env) -> Result<TcpStream, SshError> {
+    let addresses: Vec<SocketAddr> = (target.host.as_str(), target.port)
+        .to_socket_addrs()
+        .map_err(|_| SshError::NameLookup {
+            host: target.host.clone(),
+        })?
+        .collect();
+    let timeout = Duration::from_secs(env.timeout.max(1));
+    let attempts = env.connection_attempts.max(1);
+    let mut last = None;
+    for attempt in 1..=attempts {
+        for address in &addresses {
+            match TcpStream::connect_timeout(address, timeout) {
+                Ok(stream) => {
+                    let _ = stream.set_nodelay(true);
+                    return Ok(stream);
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let timed_out = last
+            .as_ref()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::TimedOut);
+        if attempt < attempts && !timed_out {
+            std::thread::sleep(timeout);
+        }
+    }
+    match last {
+        Some(e) if e.kind() == std::io::ErrorKind::TimedOut => Err(SshError::Timeout {
+            host: target.host.clone(),
+            tries: attempts,
+        }),
+        other => Err(SshError::Socket {
+            host: target.host.clone(),
+            port: target.port,
+            reason: other
+                .map(|e| os_reason(&e))
+                .unwrap_or_else(|| "no address".into()),
+            tries: attempts,
+        }),
+    }
+}
+
+/// "Connection refused" rather than "Connection refused (os error 111)".
+fn os_reason(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error") {
+        Some(index) => text[..index].to_owned(),
+        None => text,
+    }
+}

@@ -1,0 +1,648 @@
+//! The thread that owns one SSH session and moves the data of all its channels.
+//!
+//! libssh2 sessions are not safe for concurrent blocking use, so exactly one thread touches the session, in
+//! non-blocking mode. Each channel is bridged to a local socket pair: callers read and write an ordinary
+//! `UnixStream` (or hand it to hyper), and this thread copies between that socket and the channel in 256 KiB
+//! chunks whenever either side is ready. SFTP calls run on this thread as jobs that keep the channels moving
+//! while they wait.
+
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::Arc;
+
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use ssh2::{BlockDirections, Channel, ErrorCode, ExtendedData, Session, Sftp};
+
+/// Bytes moved per read or write, the size the measurements in `ssh2-performance.md` favour.
+const CHUNK: usize = 256 * 1024;
+/// libssh2's "would block" code.
+const EAGAIN: i32 = -37;
+
+/// Whether a libssh2 error only means "try again when the socket is ready".
+pub(crate) fn would_block(error: &ssh2::Error) -> bool {
+    error.code() == ErrorCode::Session(EAGAIN)
+}
+
+/// What kind of channel to open.
+#[derive(Clone, Debug)]
+pub(crate) enum Open {
+    /// Run a command: with a pty or not, merging stderr into stdout or not, forwarding the agent or not.
+    Exec {
+        command: String,
+        pty: bool,
+        combine_stderr: bool,
+        forward_agent: bool,
+    },
+    /// Connect to a Unix socket on the remote host (`direct-streamlocal@openssh.com`).
+    StreamLocal(String),
+    /// Connect to a TCP port reachable from the remote host (`direct-tcpip`).
+    Tcpip { host: String, port: u16 },
+}
+
+/// How a channel ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Exit {
+    /// The exit status, when the remote command reported one.
+    pub status: Option<i32>,
+    /// The signal that killed the remote command, if any.
+    pub signal: Option<String>,
+    /// Set when the connection failed before the channel closed.
+    pub error: Option<String>,
+}
+
+/// The caller's side of an opened channel.
+pub struct Opened {
+    /// The channel's data (stdin and stdout for commands).
+    pub stream: UnixStream,
+    /// The command's separate stderr, when it has one.
+    pub stderr: Option<UnixStream>,
+    /// Receives how the channel ended, after its last data was delivered.
+    pub done: Receiver<Exit>,
+}
+
+/// Work for the I/O thread.
+pub(crate) enum Request {
+    Open(Open, Sender<Result<Opened, String>>),
+    Job(Box<dyn FnOnce(&mut Core) + Send>),
+    Close(Sender<()>),
+}
+
+/// A buffer of bytes read from one side and not yet written to the other.
+#[derive(Default)]
+struct Pending {
+    data: Vec<u8>,
+    start: usize,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.start >= self.data.len()
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.data[self.start..]
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        if self.is_empty() {
+            self.data.clear();
+            self.start = 0;
+        }
+    }
+
+    /// Reads once from `source` into the empty buffer: `Some(n)` bytes (0 = end), `None` when it would block.
+    fn fill(&mut self, source: &mut impl Read) -> io::Result<Option<usize>> {
+        self.data.resize(CHUNK, 0);
+        match source.read(&mut self.data) {
+            Ok(n) => {
+                self.data.truncate(n);
+                self.start = 0;
+                Ok(Some(n))
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.data.clear();
+                Ok(None)
+            }
+            Err(e) => {
+                self.data.clear();
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Why a bridge stopped.
+enum Failure {
+    /// The session is unusable: every channel ends.
+    Connection(String),
+    /// Only this channel failed.
+    Channel(String),
+}
+
+impl Failure {
+    fn from_ssh(error: &ssh2::Error) -> Failure {
+        if is_fatal(error) {
+            Failure::Connection(error.message().to_owned())
+        } else {
+            Failure::Channel(error.message().to_owned())
+        }
+    }
+}
+
+/// One channel and the local socket(s) it is bridged to.
+struct Bridge {
+    channel: Channel,
+    local: UnixStream,
+    local_err: Option<UnixStream>,
+    to_remote: Pending,
+    from_remote: Pending,
+    from_remote_err: Pending,
+    /// The caller closed its writing side (or dropped the stream).
+    local_eof: bool,
+    eof_sent: bool,
+    remote_eof: bool,
+    /// The caller's side is gone: stop delivering and close the channel.
+    local_gone: bool,
+    delivered_eof: bool,
+    close_sent: bool,
+    done: Sender<Exit>,
+}
+
+impl Bridge {
+    /// Moves whatever can move without blocking; true when anything did.
+    fn service(&mut self) -> Result<bool, Failure> {
+        let mut progress = false;
+        // Caller → remote.
+        if self.to_remote.is_empty() && !self.local_eof && !self.local_gone {
+            match self.to_remote.fill(&mut self.local) {
+                Ok(Some(0)) => self.local_eof = true,
+                Ok(Some(_)) => progress = true,
+                Ok(None) => {}
+                Err(_) => self.local_gone = true,
+            }
+        }
+        while !self.to_remote.is_empty() && !self.local_gone {
+            match self.channel.write(self.to_remote.bytes()) {
+                Ok(n) => {
+                    self.to_remote.consume(n);
+                    progress = true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    self.to_remote.consume(self.to_remote.bytes().len());
+                    self.local_gone = true;
+                }
+            }
+        }
+        if self.local_eof && self.to_remote.is_empty() && !self.eof_sent && !self.remote_eof {
+            match self.channel.send_eof() {
+                Ok(()) => {
+                    self.eof_sent = true;
+                    progress = true;
+                }
+                Err(e) if would_block(&e) => {}
+                Err(_) => self.eof_sent = true,
+            }
+        }
+        // Remote → caller.
+        progress |= self.pump_out(false)?;
+        progress |= self.pump_out(true)?;
+        if !self.remote_eof
+            && self.from_remote.is_empty()
+            && self.from_remote_err.is_empty()
+            && self.channel.eof()
+        {
+            self.remote_eof = true;
+            progress = true;
+        }
+        if self.remote_eof
+            && self.from_remote.is_empty()
+            && self.from_remote_err.is_empty()
+            && !self.delivered_eof
+        {
+            let _closed = self.local.shutdown(std::net::Shutdown::Write);
+            self.local_err = None;
+            self.delivered_eof = true;
+            progress = true;
+        }
+        Ok(progress)
+    }
+
+    /// Reads from the channel's stdout (or stderr) and writes to the caller's socket.
+    fn pump_out(&mut self, stderr: bool) -> Result<bool, Failure> {
+        let mut progress = false;
+        let (pending, sink) = if stderr {
+            match self.local_err.as_mut() {
+                Some(sink) => (&mut self.from_remote_err, sink),
+                None => return Ok(false),
+            }
+        } else {
+            (&mut self.from_remote, &mut self.local)
+        };
+        if pending.is_empty() && !self.remote_eof {
+            let mut stream = self.channel.stream(if stderr { 1 } else { 0 });
+            match pending.fill(&mut stream) {
+                Ok(Some(n)) if n > 0 => progress = true,
+                Ok(_) => {}
+                // A read error on a channel is a socket or protocol error of the whole session.
+                Err(e) => return Err(Failure::Connection(e.to_string())),
+            }
+        }
+        while !pending.is_empty() {
+            if self.local_gone {
+                pending.consume(pending.bytes().len());
+                break;
+            }
+            match sink.write(pending.bytes()) {
+                Ok(n) => {
+                    pending.consume(n);
+                    progress = true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => self.local_gone = true,
+            }
+        }
+        Ok(progress)
+    }
+
+    /// Closes the channel once both directions are finished; true when it is closed.
+    fn finish(&mut self) -> Result<bool, Failure> {
+        if !(self.local_gone || self.delivered_eof) {
+            return Ok(false);
+        }
+        if !self.close_sent {
+            match self.channel.close() {
+                Ok(()) => self.close_sent = true,
+                Err(e) if would_block(&e) => return Ok(false),
+                Err(e) => return Err(Failure::from_ssh(&e)),
+            }
+        }
+        match self.channel.wait_close() {
+            Ok(()) => {}
+            Err(e) if would_block(&e) => return Ok(false),
+            Err(e) => return Err(Failure::from_ssh(&e)),
+        }
+        let exit = Exit {
+            status: self.channel.exit_status().ok(),
+            signal: self.channel.exit_signal().ok().and_then(|s| s.exit_signal),
+            error: None,
+        };
+        let _caller_may_be_gone = self.done.send(exit);
+        Ok(true)
+    }
+
+    fn fail(&mut self, reason: &str) {
+        let _ = self.local.shutdown(std::net::Shutdown::Both);
+        let _ = self.done.send(Exit {
+            error: Some(reason.to_owned()),
+            ..Exit::default()
+        });
+    }
+
+    fn interest(&self) -> Vec<(BorrowedFd<'_>, PollFlags)> {
+        let mut fds = Vec::new();
+        let mut local = PollFlags::empty();
+        if self.to_remote.is_empty() && !self.local_eof && !self.local_gone {
+            local |= PollFlags::IN;
+        }
+        if !self.from_remote.is_empty() && !self.local_gone {
+            local |= PollFlags::OUT;
+        }
+        if !local.is_empty() {
+            fds.push((self.local.as_fd(), local));
+        }
+        if let Some(err) = &self.local_err {
+            if !self.from_remote_err.is_empty() && !self.local_gone {
+                fds.push((err.as_fd(), PollFlags::OUT));
+            }
+        }
+        fds
+    }
+
+    fn wants_remote_data(&self) -> bool {
+        !self.remote_eof && (self.from_remote.is_empty() || self.from_remote_err.is_empty())
+    }
+}
+
+/// The state the I/O thread owns: the session, its socket, the bridges and the cached SFTP handle.
+pub(crate) struct Core {
+    session: Session,
+    socket: OwnedFd,
+    wake: UnixStream,
+    requests: Receiver<Request>,
+    bridges: Vec<Bridge>,
+    sftp: Option<Sftp>,
+    keepalive: bool,
+    broken: Option<String>,
+    broken_flag: Arc<AtomicBool>,
+    host: String,
+}
+
+impl Core {
+    /// Takes over a connected, authenticated session. `socket` is a duplicate of the session's socket, for polling.
+    pub(crate) fn new(
+        session: Session,
+        socket: OwnedFd,
+        wake: UnixStream,
+        requests: Receiver<Request>,
+        keepalive: u32,
+        host: String,
+        broken_flag: Arc<AtomicBool>,
+    ) -> Core {
+        session.set_blocking(false);
+        if keepalive > 0 {
+            session.set_keepalive(false, keepalive);
+        }
+        Core {
+            session,
+            socket,
+            wake,
+            requests,
+            bridges: Vec::new(),
+            sftp: None,
+            keepalive: keepalive > 0,
+            broken: None,
+            broken_flag,
+            host,
+        }
+    }
+
+    /// Serves requests until the connection is closed or its handle dropped.
+    pub(crate) fn run(mut self) {
+        loop {
+            loop {
+                match self.requests.try_recv() {
+                    Ok(Request::Close(reply)) => {
+                        self.shutdown();
+                        let _ = reply.send(());
+                        return;
+                    }
+                    Ok(request) => self.handle(request),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        self.shutdown();
+                        return;
+                    }
+                }
+            }
+            if !self.service_all() {
+                self.wait();
+            }
+        }
+    }
+
+    fn handle(&mut self, request: Request) {
+        match request {
+            Request::Open(open, reply) => {
+                let result = match &self.broken {
+                    Some(reason) => Err(reason.clone()),
+                    None => self.open(open),
+                };
+                let _ = reply.send(result);
+            }
+            Request::Job(job) => job(self),
+            Request::Close(_) => {}
+        }
+    }
+
+    /// The text of an error, breaking the connection first when the error is fatal to it.
+    fn describe(&mut self, error: &ssh2::Error) -> String {
+        if is_fatal(error) {
+            self.break_connection(error.message());
+            self.broken.clone().unwrap_or_default()
+        } else {
+            error.message().to_owned()
+        }
+    }
+
+    fn open(&mut self, open: Open) -> Result<Opened, String> {
+        let channel = self.open_channel(&open).map_err(|e| self.describe(&e))?;
+        let separate_stderr = matches!(
+            open,
+            Open::Exec {
+                pty: false,
+                combine_stderr: false,
+                ..
+            }
+        );
+        self.bridge(channel, separate_stderr)
+            .map_err(|e| format!("cannot create a local socket pair: {e}"))
+    }
+
+    fn open_channel(&mut self, open: &Open) -> Result<Channel, ssh2::Error> {
+        let mut channel = match open {
+            Open::Exec { .. } => self.retry(|s| s.channel_session())?,
+            Open::StreamLocal(path) => self.retry(|s| s.channel_direct_streamlocal(path, None))?,
+            Open::Tcpip { host, port } => {
+                self.retry(|s| s.channel_direct_tcpip(host, *port, None))?
+            }
+        };
+        if let Open::Exec {
+            command,
+            pty,
+            combine_stderr,
+            forward_agent,
+        } = &open
+        {
+            if *forward_agent {
+                self.retry_channel(&mut channel, |c| c.request_auth_agent_forwarding())?;
+            }
+            if *pty {
+                self.retry_channel(&mut channel, |c| {
+                    c.request_pty("vt100", None, Some((80, 24, 0, 0)))
+                })?;
+            } else if *combine_stderr {
+                self.retry_channel(&mut channel, |c| {
+                    c.handle_extended_data(ExtendedData::Merge)
+                })?;
+            }
+            self.retry_channel(&mut channel, |c| c.exec(command))?;
+        }
+        Ok(channel)
+    }
+
+    /// Bridges an open channel to a new socket pair (two for a command with separate stderr).
+    fn bridge(&mut self, channel: Channel, separate_stderr: bool) -> io::Result<Opened> {
+        let (caller, local) = UnixStream::pair()?;
+        local.set_nonblocking(true)?;
+        let (caller_err, local_err) = if separate_stderr {
+            let (caller_err, local_err) = UnixStream::pair()?;
+            local_err.set_nonblocking(true)?;
+            let _ = caller_err.shutdown(std::net::Shutdown::Write);
+            (Some(caller_err), Some(local_err))
+        } else {
+            (None, None)
+        };
+        let (done_tx, done) = mpsc::channel();
+        self.bridges.push(Bridge {
+            channel,
+            local,
+            local_err,
+            to_remote: Pending::default(),
+            from_remote: Pending::default(),
+            from_remote_err: Pending::default(),
+            local_eof: false,
+            eof_sent: false,
+            remote_eof: false,
+            local_gone: false,
+            delivered_eof: false,
+            close_sent: false,
+            done: done_tx,
+        });
+        Ok(Opened {
+            stream: caller,
+            stderr: caller_err,
+            done,
+        })
+    }
+
+    /// Repeats a session call until it stops blocking, keeping the other channels moving meanwhile.
+    fn retry<T>(
+        &mut self,
+        mut call: impl FnMut(&Session) -> Result<T, ssh2::Error>,
+    ) -> Result<T, ssh2::Error> {
+        loop {
+            match call(&self.session) {
+                Err(e) if would_block(&e) => {
+                    if !self.service_all() {
+                        self.wait();
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn retry_channel(
+        &mut self,
+        channel: &mut Channel,
+        mut call: impl FnMut(&mut Channel) -> Result<(), ssh2::Error>,
+    ) -> Result<(), ssh2::Error> {
+        loop {
+            match call(channel) {
+                Err(e) if would_block(&e) => {
+                    if !self.service_all() {
+                        self.wait();
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Runs an SFTP call on the connection's SFTP session, opening it on first use.
+    pub(crate) fn sftp<T>(
+        &mut self,
+        mut call: impl FnMut(&Sftp) -> Result<T, ssh2::Error>,
+    ) -> Result<T, String> {
+        if let Some(reason) = &self.broken {
+            return Err(reason.clone());
+        }
+        let sftp = match self.sftp.take() {
+            Some(sftp) => sftp,
+            None => self.retry(|s| s.sftp()).map_err(|e| self.describe(&e))?,
+        };
+        let result = loop {
+            match call(&sftp) {
+                Err(e) if would_block(&e) => {
+                    if !self.service_all() {
+                        self.wait();
+                    }
+                }
+                other => break other,
+            }
+        };
+        self.sftp = Some(sftp);
+        result.map_err(|e| self.describe(&e))
+    }
+
+    /// Services every bridge once; true when anything moved.
+    fn service_all(&mut self) -> bool {
+        let mut progress = false;
+        let mut index = 0;
+        while index < self.bridges.len() {
+            let bridge = &mut self.bridges[index];
+            let outcome = bridge
+                .service()
+                .and_then(|moved| Ok((moved, bridge.finish()?)));
+            match outcome {
+                Ok((moved, closed)) => {
+                    progress |= moved || closed;
+                    if closed {
+                        self.bridges.swap_remove(index);
+                        continue;
+                    }
+                }
+                Err(Failure::Connection(reason)) => {
+                    self.break_connection(&reason);
+                    return true;
+                }
+                Err(Failure::Channel(reason)) => {
+                    bridge.fail(&reason);
+                    self.bridges.swap_remove(index);
+                    progress = true;
+                    continue;
+                }
+            }
+            index += 1;
+        }
+        progress
+    }
+
+    /// Marks the connection dead and ends every channel with the reason.
+    fn break_connection(&mut self, cause: &str) {
+        let reason = format!("the connection to {} dropped ({cause})", self.host);
+        for mut bridge in self.bridges.drain(..) {
+            bridge.fail(&reason);
+        }
+        self.sftp = None;
+        self.broken = Some(reason);
+        self.broken_flag.store(true, Ordering::SeqCst);
+    }
+
+    /// Sleeps until the socket, a caller's socket or a request needs attention (or a keepalive is due).
+    fn wait(&mut self) {
+        let mut timeout_s = None;
+        if self.keepalive && self.broken.is_none() {
+            if let Ok(next) = self.session.keepalive_send() {
+                timeout_s = Some(i64::from(next.max(1)));
+            }
+        }
+        let mut socket_flags = PollFlags::empty();
+        if self.broken.is_none() {
+            if self.bridges.iter().any(Bridge::wants_remote_data) {
+                socket_flags |= PollFlags::IN;
+            }
+            match self.session.block_directions() {
+                BlockDirections::Inbound => socket_flags |= PollFlags::IN,
+                BlockDirections::Outbound => socket_flags |= PollFlags::OUT,
+                BlockDirections::Both => socket_flags |= PollFlags::IN | PollFlags::OUT,
+                BlockDirections::None => {}
+            }
+        }
+        let mut fds = vec![PollFd::from_borrowed_fd(self.wake.as_fd(), PollFlags::IN)];
+        if !socket_flags.is_empty() {
+            fds.push(PollFd::from_borrowed_fd(self.socket.as_fd(), socket_flags));
+        }
+        for bridge in &self.bridges {
+            for (fd, flags) in bridge.interest() {
+                fds.push(PollFd::from_borrowed_fd(fd, flags));
+            }
+        }
+        let timeout = timeout_s.map(|s| Timespec {
+            tv_sec: s,
+            tv_nsec: 0,
+        });
+        let _interrupted_or_ready = poll(&mut fds, timeout.as_ref());
+        let socket_hung_up = !socket_flags.is_empty()
+            && fds[1].revents().intersects(PollFlags::HUP | PollFlags::ERR);
+        drop(fds);
+        let mut drain = [0u8; 64];
+        while matches!((&self.wake).read(&mut drain), Ok(n) if n > 0) {}
+        if socket_hung_up && self.broken.is_none() && !self.service_all() {
+            self.break_connection("the remote side closed the connection");
+        }
+    }
+
+    fn shutdown(&mut self) {
+        for mut bridge in self.bridges.drain(..) {
+            bridge.fail("the connection was closed");
+        }
+        self.sftp = None;
+        if self.broken.is_none() {
+            let _ = self.retry(|s| s.disconnect(None, "closed by dfab", None));
+        }
+    }
+}
+
+/// Errors that mean the session itself is unusable (socket gone, protocol broken).
+fn is_fatal(error: &ssh2::Error) -> bool {
+    matches!(
+        error.code(),
+        ErrorCode::Session(-7 | -13 | -43 | -44 | -9 | -5 | -1)
+    )
+}

@@ -1,0 +1,18 @@
+//! Remote operations over ssh2: cached connections served by one I/O thread each, `run`, `sudo`, `put`, `get`.
+
+mod auth;
+mod cache;
+mod connection;
+mod errors;
+mod io_thread;
+mod known_hosts;
+mod output_stream;
+mod run;
+mod target;
+
+pub use cache::{connection, disconnect, disconnect_all};
+pub use connection::Connection;
+pub use errors::SshError;
+pub use io_thread::{Exit, Opened};
+pub use run::{compose_remote, run, run_with, sudo, sudo_with, RunOptions};
+pub use target::Target;

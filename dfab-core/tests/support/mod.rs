@@ -1,0 +1,98 @@
+//! The test environment made by `scripts/test-env`: a real sshd on 127.0.0.1 and a Docker engine.
+
+#![allow(dead_code)]
+
+use dfab_core::env::env_mut;
+
+/// Connection details exported by `scripts/test-env`.
+pub struct TestEnv {
+    pub port: u16,
+    pub password_port: u16,
+    pub root_key: String,
+    pub user: String,
+    pub user_key: String,
+    pub password: String,
+    pub encrypted_key: String,
+    pub passphrase: String,
+    pub host_key: String,
+    pub known_hosts: String,
+    pub ipv6: bool,
+    pub dir: String,
+}
+
+fn var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set by scripts/test-env"))
+}
+
+/// The environment, or `None` (with the reason printed) when the tests run outside it; under `CI=true` a
+/// missing environment is a failure.
+pub fn test_env() -> Option<TestEnv> {
+    if std::env::var("DFAB_TEST_SSH_PORT").is_err() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("the test environment is missing under CI=true: run the tests through scripts/test-env");
+        }
+        eprintln!("skipping: no test environment (run the tests through scripts/test-env)");
+        return None;
+    }
+    Some(TestEnv {
+        port: var("DFAB_TEST_SSH_PORT").parse().expect("port"),
+        password_port: var("DFAB_TEST_SSH_PASSWORD_PORT").parse().expect("port"),
+        root_key: var("DFAB_TEST_SSH_ROOT_KEY"),
+        user: var("DFAB_TEST_SSH_USER"),
+        user_key: var("DFAB_TEST_SSH_USER_KEY"),
+        password: var("DFAB_TEST_SSH_USER_PASSWORD"),
+        encrypted_key: var("DFAB_TEST_SSH_ENCRYPTED_KEY"),
+        passphrase: var("DFAB_TEST_SSH_KEY_PASSPHRASE"),
+        host_key: var("DFAB_TEST_SSH_HOST_KEY"),
+        known_hosts: var("DFAB_TEST_KNOWN_HOSTS"),
+        ipv6: var("DFAB_TEST_IPV6") == "1",
+        dir: var("DFAB_TEST_ENV"),
+    })
+}
+
+/// Returns from the test when the environment is missing (after saying why).
+#[macro_export]
+macro_rules! require_env {
+    () => {
+        match support::test_env() {
+            Some(env) => env,
+            None => return,
+        }
+    };
+}
+
+impl TestEnv {
+    /// Sets this thread's env for key-only, prompt-free connections as `user` with `key`, on `host_string`.
+    pub fn login(&self, user: &str, key: &str, host_string: &str) {
+        let (user, key, known, host) = (
+            user.to_owned(),
+            key.to_owned(),
+            self.known_hosts.clone(),
+            host_string.to_owned(),
+        );
+        env_mut(move |e| {
+            e.user = user;
+            e.key_filename = vec![key];
+            e.no_keys = true;
+            e.no_agent = true;
+            e.abort_on_prompts = true;
+            e.disable_known_hosts = true;
+            e.system_known_hosts = Some(known);
+            e.host_string = Some(host);
+        });
+    }
+
+    /// Logs in as root on `root@127.0.0.1:PORT` and returns that host string.
+    pub fn as_root(&self) -> String {
+        let host = format!("root@127.0.0.1:{}", self.port);
+        self.login("root", &self.root_key, &host);
+        host
+    }
+
+    /// Logs in as the unprivileged user on `USER@127.0.0.1:PORT` and returns that host string.
+    pub fn as_user(&self) -> String {
+        let host = format!("{}@127.0.0.1:{}", self.user, self.port);
+        self.login(&self.user, &self.user_key, &host);
+        host
+    }
+}
