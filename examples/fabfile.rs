@@ -29,11 +29,60 @@ fn deploy(
     Ok(format!("{branch}@{tag}"))
 }
 
-/// Print the uptime line of each host, all hosts at once.
+/// Announce the release on each host, all hosts at once (locally, for a dry run).
 #[task(parallel)]
-fn uptime() -> anyhow::Result<()> {
-    local("echo \"up since boot\"; echo \"load: 0.00\"")?;
+fn announce() -> anyhow::Result<()> {
+    local("echo \"release ready\"; echo \"load: 0.00\"")?;
     Ok(())
+}
+
+/// Show how long each host has been up, all hosts at once.
+#[task(parallel)]
+fn uptime() -> anyhow::Result<CommandResult> {
+    run("uptime")
+}
+
+/// Upload files: `upload:dist/*.tar.gz,/srv/releases`.
+#[task]
+fn upload(
+    local: String,
+    remote: String,
+    #[arg(default = false)] use_sudo: bool,
+) -> anyhow::Result<Transferred> {
+    put_with(
+        &local,
+        &remote,
+        &PutOptions {
+            use_sudo,
+            ..PutOptions::default()
+        },
+    )
+}
+
+/// Download files into `HOST/PATH` (or a template): `fetch:/var/log/app.log`.
+#[task]
+fn fetch(remote: String, #[arg(default = "")] local: String) -> anyhow::Result<Transferred> {
+    get(&remote, &local)
+}
+
+/// Open an interactive shell on each host.
+#[task]
+fn shell() -> anyhow::Result<()> {
+    open_shell(None)
+}
+
+/// Ask for a release name and show it.
+#[task]
+fn ask() -> anyhow::Result<String> {
+    let name = prompt_with("Release name?", "r1", |answer| {
+        if answer.chars().all(|c| c.is_ascii_alphanumeric()) {
+            Ok(answer.to_owned())
+        } else {
+            Err(format!("'{answer}' is not alphanumeric"))
+        }
+    })?;
+    puts(&format!("releasing {name}"));
+    Ok(name)
 }
 
 /// Build the release once, however many hosts the run has.

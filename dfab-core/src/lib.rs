@@ -37,7 +37,12 @@ pub mod prelude {
         Env, Level,
     };
     pub use crate::exec::output::{puts, warn};
+    pub use crate::exec::prompt::{confirm, prompt, prompt_with};
     pub use crate::exec::{execute, local, local_capture, CommandResult, Results, Runner};
+    pub use crate::ssh::{
+        get, get_with, open_shell, put, put_with, reboot, run, run_with, sudo, sudo_with,
+        GetOptions, PutOptions, RunOptions, Transferred,
+    };
     pub use crate::task;
     pub use crate::task::{Args, FromArg, Kwargs};
     pub use anyhow::{self, bail, Context as _};

@@ -9,22 +9,26 @@ Example tasks for dfab.
 
 Available commands:
 
+    announce    Announce the release on each host, all hosts at once (locally...
+    ask         Ask for a release name and show it.
     build       Build the release once, however many hosts the run has.
     deploy      Ship a branch: `deploy:main,restart=yes,replicas=3`.
     fail        Fail on purpose, to show the abort output.
+    fetch       Download files into `HOST/PATH` (or a template): `fetch:/var/...
     hello       Greet someone from the current host.
     hi          Greet someone from the current host.
     release     Run `build` on every host through `execute` and report the re...
+    shell       Open an interactive shell on each host.
     show_env    Show env keys named as arguments: `show_env:user,port,deploy_...
     tool        Pass keyword options through to a tool: `tool:a,b,verbose=yes...
-    uptime      Print the uptime line of each host, all hosts at once.
+    upload      Upload files: `upload:dist/*.tar.gz,/srv/releases`.
+    uptime      Show how long each host has been up, all hosts at once.
     db          Apply the pending migrations (the namespace's default task).
     db.migrate  Apply the pending migrations (the namespace's default task).
     db.seed     Load the seed data.
 ";
 
-const SHORT: &str =
-    "build\ndeploy\nfail\nhello\nhi\nrelease\nshow_env\ntool\nuptime\ndb\ndb.migrate\ndb.seed\n";
+const SHORT: &str = "announce\nask\nbuild\ndeploy\nfail\nfetch\nhello\nhi\nrelease\nshell\nshow_env\ntool\nupload\nuptime\ndb\ndb.migrate\ndb.seed\n";
 
 #[test]
 fn list_formats() {
@@ -34,8 +38,9 @@ fn list_formats() {
     Test::new()
         .args(&["-F", "nested", "-l"])
         .stdout(
-            "Available commands (remember to call as module.[...].task):\n\n    build\n    deploy\n    fail\n    \
-             hello\n    hi\n    release\n    show_env\n    tool\n    uptime\n    db:\n        migrate\n        seed\n",
+            "Available commands (remember to call as module.[...].task):\n\n    announce\n    ask\n    build\n    \
+             deploy\n    fail\n    fetch\n    hello\n    hi\n    release\n    shell\n    show_env\n    tool\n    \
+             upload\n    uptime\n    db:\n        migrate\n        seed\n",
         )
         .run();
 }
@@ -315,7 +320,7 @@ fn runs_once_and_execute_results() {
 fn parallel_output_lines_are_whole_and_prefixed() {
     let hosts: Vec<String> = (0..24).map(|i| format!("h{i}")).collect();
     let stdout = Test::new()
-        .args(&["-z", "8", "-H", &hosts.join(","), "uptime"])
+        .args(&["-z", "8", "-H", &hosts.join(","), "announce"])
         .stderr("")
         .run();
     let body = stdout.strip_suffix("\nDone.\n").expect("ends with Done.");
@@ -330,8 +335,8 @@ fn parallel_output_lines_are_whole_and_prefixed() {
             .unwrap_or_else(|| panic!("unprefixed line {line:?}"));
         assert!(
             [
-                "Executing task 'uptime'",
-                "out: up since boot",
+                "Executing task 'announce'",
+                "out: release ready",
                 "out: load: 0.00"
             ]
             .contains(&rest),
@@ -344,8 +349,8 @@ fn parallel_output_lines_are_whole_and_prefixed() {
         assert_eq!(
             lines,
             [
-                "Executing task 'uptime'",
-                "out: up since boot",
+                "Executing task 'announce'",
+                "out: release ready",
                 "out: load: 0.00"
             ],
             "{host}"

@@ -118,9 +118,37 @@ pub fn run(invocation: &Invocation) -> anyhow::Result<Results> {
     }
     let mut results = Results::new();
     for host in &list.hosts {
-        results.insert(host.clone(), run_on(invocation, Some(host))?);
+        let value = match run_on(invocation, Some(host)) {
+            Err(error) if env.skip_bad_hosts && is_unreachable(&error) => skipped(&error),
+            other => other?,
+        };
+        results.insert(host.clone(), value);
     }
     Ok(results)
+}
+
+/// Whether an error means the host could not be reached, which `--skip-bad-hosts` turns into a warning.
+fn is_unreachable(error: &anyhow::Error) -> bool {
+    use crate::ssh::SshError::*;
+    error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<crate::ssh::SshError>(),
+            Some(
+                Timeout { .. }
+                    | Socket { .. }
+                    | NameLookup { .. }
+                    | Handshake { .. }
+                    | Gateway { .. }
+            )
+        )
+    })
+}
+
+/// Warns about an unreachable host; its result is the error's text, as Fabric keeps the error.
+fn skipped(error: &anyhow::Error) -> TaskValue {
+    let text = output::error_message(error);
+    output::warn(&text);
+    TaskValue::new(text)
 }
 
 /// Sets the per-host keys (`host_string`, `host`, `user`, `port`, `command`) for one host.
@@ -159,6 +187,9 @@ fn run_on(invocation: &Invocation, host: Option<&str>) -> anyhow::Result<TaskVal
         output::running(&format!("Executing task '{}'", invocation.name));
     }
     let result = invoke(invocation);
+    if let (Some(host), true) = (host, env().eagerly_disconnect) {
+        crate::ssh::disconnect(host);
+    }
     env_mut(|e| {
         e.command = saved.command.clone();
         e.host_string = saved.host_string.clone();
@@ -221,7 +252,12 @@ fn run_parallel(
                     let index = next.fetch_add(1, Ordering::SeqCst);
                     let Some(host) = hosts.get(index) else { break };
                     env_mut(|e| host_env(e, &invocation.name, Some(host)));
-                    let outcome = invoke(invocation);
+                    let outcome = match invoke(invocation) {
+                        Err(error) if worker_env.skip_bad_hosts && is_unreachable(&error) => {
+                            Ok(skipped(&error))
+                        }
+                        other => other,
+                    };
                     if let Err(error) = &outcome {
                         output::abort(&output::error_message(error));
                     }

@@ -13,6 +13,9 @@ use crate::cli::{
     Options, TaskString, USAGE,
 };
 use crate::env::{env, env_mut, replace_env, Env, EnvChange, Level};
+use crate::task::{
+    check_param, BoundArgs, ExecMode, FromArg, ParamKind, ParamSpec, TaskDef, TaskValue,
+};
 
 /// Runs a fabfile binary: options, env, task list, tasks. Build it in `main`, or use [`crate::main`].
 #[derive(Default)]
@@ -69,6 +72,7 @@ impl Runner {
                 1
             }
         };
+        crate::ssh::disconnect_all();
         ExitCode::from(status)
     }
 
@@ -131,13 +135,6 @@ impl Runner {
         }
 
         let plan = plan(&options, registry)?;
-        if !options.remainder.is_empty() {
-            return Err(anyhow!(
-                "running a command on the hosts ('-- {}') needs the SSH layer, which this build does not have yet",
-                options.remainder.join(" ")
-            )
-            .into());
-        }
         prompt_passwords(&options)?;
         for step in plan {
             match step {
@@ -190,13 +187,51 @@ fn plan(options: &Options, registry: &crate::task::Registry) -> Result<Vec<Step>
         super::HostString::parse(host)
             .with_context(|| "in the global host list (-H, -x, env.hosts)")?;
     }
-    calls
+    let mut steps = calls
         .into_iter()
         .map(|call| match registry.resolve(&call.name) {
             Some(def) => Ok(Step::Run(Box::new(Invocation::new(def, call)?))),
             None => Ok(Step::Unknown(call.name)),
         })
-        .collect()
+        .collect::<Result<Vec<Step>, Stop>>()?;
+    if !options.remainder.is_empty() {
+        let call = TaskString {
+            name: REMAINDER.name.to_owned(),
+            args: vec![options.remainder.join(" ")],
+            ..TaskString::default()
+        };
+        steps.push(Step::Run(Box::new(Invocation::new(&REMAINDER, call)?)));
+    }
+    Ok(steps)
+}
+
+/// `dfab -- cmd`: the words after `--`, run with `run()` on every host, after the named tasks.
+static REMAINDER: TaskDef = TaskDef {
+    name: "<remainder>",
+    module_path: "dfab",
+    namespace: Some(""),
+    aliases: &[],
+    is_default: false,
+    doc: "Runs the words after `--` on every host.",
+    params: &[ParamSpec {
+        name: "command",
+        kind: ParamKind::Named {
+            default: None,
+            check: check_param::<String>,
+            show_default: <String as FromArg>::show_default,
+        },
+    }],
+    hosts: &[],
+    roles: &[],
+    runs_once: false,
+    mode: ExecMode::Default,
+    pool_size: 0,
+    invoke: run_remainder,
+};
+
+fn run_remainder(mut args: BoundArgs) -> anyhow::Result<TaskValue> {
+    let command: String = args.named(0)?;
+    crate::ssh::run(&command).map(TaskValue::new)
 }
 
 /// Defaults, then the rc file, then `--set`, then the options given: the precedence Fabric documents.

@@ -143,6 +143,11 @@ impl Connection {
         })
     }
 
+    /// An interactive login shell with a pty.
+    pub fn shell(&self) -> Result<Opened, SshError> {
+        self.open_channel(Open::Shell)
+    }
+
     /// A stream to a Unix socket on the host, such as the Docker socket.
     pub fn stream_local(&self, path: &str) -> Result<UnixStream, SshError> {
         self.open_channel(Open::StreamLocal(path.to_owned()))

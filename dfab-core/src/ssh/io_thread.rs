@@ -36,6 +36,8 @@ pub(crate) enum Open {
         combine_stderr: bool,
         forward_agent: bool,
     },
+    /// An interactive login shell with a pty.
+    Shell,
     /// Connect to a Unix socket on the remote host (`direct-streamlocal@openssh.com`).
     StreamLocal(String),
     /// Connect to a TCP port reachable from the remote host (`direct-tcpip`).
@@ -303,6 +305,14 @@ impl Bridge {
         fds
     }
 
+    /// Whether libssh2 already holds data (or the end of data) that this bridge could deliver now.
+    fn has_queued_data(&self) -> bool {
+        let can_take = !self.remote_eof
+            && !self.local_gone
+            && (self.from_remote.is_empty() || self.from_remote_err.is_empty());
+        can_take && (self.channel.read_window().available > 0 || self.channel.eof())
+    }
+
     fn wants_remote_data(&self) -> bool {
         !self.remote_eof && (self.from_remote.is_empty() || self.from_remote_err.is_empty())
     }
@@ -415,7 +425,7 @@ impl Core {
 
     fn open_channel(&mut self, open: &Open) -> Result<Channel, ssh2::Error> {
         let mut channel = match open {
-            Open::Exec { .. } => self.retry(|s| s.channel_session())?,
+            Open::Exec { .. } | Open::Shell => self.retry(|s| s.channel_session())?,
             Open::StreamLocal(path) => self.retry(|s| s.channel_direct_streamlocal(path, None))?,
             Open::Tcpip { host, port } => {
                 self.retry(|s| s.channel_direct_tcpip(host, *port, None))?
@@ -441,6 +451,10 @@ impl Core {
                 })?;
             }
             self.retry_channel(&mut channel, |c| c.exec(command))?;
+        }
+        if let Open::Shell = open {
+            self.retry_channel(&mut channel, |c| c.request_pty("xterm", None, None))?;
+            self.retry_channel(&mut channel, |c| c.shell())?;
         }
         Ok(channel)
     }
@@ -485,13 +499,10 @@ impl Core {
         &mut self,
         mut call: impl FnMut(&Session) -> Result<T, ssh2::Error>,
     ) -> Result<T, ssh2::Error> {
+        let mut serviced = false;
         loop {
             match call(&self.session) {
-                Err(e) if would_block(&e) => {
-                    if !self.service_all() {
-                        self.wait();
-                    }
-                }
+                Err(e) if would_block(&e) => serviced = self.between_attempts(serviced),
                 other => return other,
             }
         }
@@ -502,13 +513,10 @@ impl Core {
         channel: &mut Channel,
         mut call: impl FnMut(&mut Channel) -> Result<(), ssh2::Error>,
     ) -> Result<(), ssh2::Error> {
+        let mut serviced = false;
         loop {
             match call(channel) {
-                Err(e) if would_block(&e) => {
-                    if !self.service_all() {
-                        self.wait();
-                    }
-                }
+                Err(e) if would_block(&e) => serviced = self.between_attempts(serviced),
                 other => return other,
             }
         }
@@ -526,18 +534,28 @@ impl Core {
             Some(sftp) => sftp,
             None => self.retry(|s| s.sftp()).map_err(|e| self.describe(&e))?,
         };
+        let mut serviced = false;
         let result = loop {
             match call(&sftp) {
-                Err(e) if would_block(&e) => {
-                    if !self.service_all() {
-                        self.wait();
-                    }
-                }
+                Err(e) if would_block(&e) => serviced = self.between_attempts(serviced),
                 other => break other,
             }
         };
         self.sftp = Some(sftp);
         result.map_err(|e| self.describe(&e))
+    }
+
+    /// What to do after a call would block: first keep the channels moving; sleep only when the attempt after
+    /// that blocks too, because servicing channels reads packets from the socket and may have queued the reply
+    /// the call waits for. Returns whether the channels were just serviced.
+    fn between_attempts(&mut self, serviced: bool) -> bool {
+        if serviced {
+            self.wait();
+            false
+        } else {
+            self.service_all();
+            true
+        }
     }
 
     /// Services every bridge once; true when anything moved.
@@ -591,6 +609,11 @@ impl Core {
             if let Ok(next) = self.session.keepalive_send() {
                 timeout_s = Some(i64::from(next.max(1)));
             }
+        }
+        // Reading one channel can pull another channel's packets off the socket into libssh2's queue; the socket
+        // then stays quiet, so sleeping on it would strand that data.
+        if self.bridges.iter().any(Bridge::has_queued_data) {
+            return;
         }
         let mut socket_flags = PollFlags::empty();
         if self.broken.is_none() {

@@ -8,11 +8,15 @@ mod io_thread;
 mod known_hosts;
 mod output_stream;
 mod run;
+mod shell;
 mod target;
+mod transfer;
 
 pub use cache::{connection, disconnect, disconnect_all};
 pub use connection::Connection;
 pub use errors::SshError;
 pub use io_thread::{Exit, Opened};
 pub use run::{compose_remote, run, run_with, sudo, sudo_with, RunOptions};
+pub use shell::{open_shell, reboot, reboot_with};
 pub use target::Target;
+pub use transfer::{get, get_with, put, put_with, GetOptions, PutOptions, Transferred};

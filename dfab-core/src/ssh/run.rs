@@ -59,9 +59,11 @@ pub fn sudo_with(command: &str, options: &RunOptions) -> anyhow::Result<CommandR
     execute_remote(command, options, true)
 }
 
-/// Escapes what a double-quoted shell string would expand: `"`, `$` and backquotes.
+/// Escapes what a double-quoted shell string would interpret: backslashes, `"`, `$` and backquotes. Fabric left
+/// backslashes alone, so escaped characters in commands (and `shell_env` values) reached the remote shell mangled.
 fn shell_escape(text: &str) -> String {
-    text.replace('"', "\\\"")
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
         .replace('$', "\\$")
         .replace('`', "\\`")
 }
@@ -417,6 +419,15 @@ mod tests {
         assert_eq!(
             compose_remote(&plain, "ls", &RunOptions::default(), true),
             "sudo -S -p 'sudo password:'  /bin/bash -l -c \"ls\""
+        );
+        assert_eq!(
+            compose_remote(
+                &plain,
+                r#"printf 'a\n' "\$x""#,
+                &RunOptions::default(),
+                false
+            ),
+            r#"/bin/bash -l -c "printf 'a\\n' \"\\\$x\"""#
         );
         let no_shell = RunOptions {
             shell: Some(false),
