@@ -168,7 +168,12 @@ impl Remote {
         let owned = PathBuf::from(path);
         match self.connection.sftp(move |sftp| sftp.stat(&owned)) {
             Ok(stat) => Ok(Some(stat)),
-            Err(SshError::Channel(reason)) if is_missing(&reason) => Ok(None),
+            // An unreadable path counts as absent here; the transfer itself then reports the precise error.
+            Err(SshError::Channel(reason))
+                if is_missing(&reason) || reason.contains("permission denied") =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -206,19 +211,24 @@ impl Remote {
         Ok(entries)
     }
 
-    /// Streams a local file into `remote` through a temporary name.
+    /// Streams a local file into `remote` through a temporary name, renamed once every byte arrived.
     fn upload(&self, local: &Path, remote: &str, mode: Option<u32>) -> anyhow::Result<()> {
+        let mut file =
+            File::open(local).with_context(|| format!("cannot read '{}'", local.display()))?;
+        let size = file
+            .metadata()
+            .with_context(|| format!("cannot read '{}'", local.display()))?
+            .len();
         let temp = format!("{remote}.dfab-{}", unique_suffix());
         let chmod = mode
             .map(|m| format!(" && chmod {m:o} {}", quote(remote)))
             .unwrap_or_default();
+        // A dropped connection ends `cat`'s input just as a finished upload does, so the size decides.
         let command = format!(
-            "cat > {t} && mv -f {t} {r}{chmod} || {{ rm -f {t}; exit 1; }}",
+            "cat > {t} && test \"$(wc -c < {t})\" -eq {size} && mv -f {t} {r}{chmod} || {{ rm -f {t}; exit 1; }}",
             t = quote(&temp),
             r = quote(remote)
         );
-        let mut file =
-            File::open(local).with_context(|| format!("cannot read '{}'", local.display()))?;
         let opened = self.connection.exec(&command, false, false)?;
         let stderr = opened.stderr;
         let reader = std::thread::spawn(move || {
@@ -545,8 +555,10 @@ pub fn get_with(remote: &str, local: &str, options: &GetOptions) -> anyhow::Resu
         .replace(':', "-");
     let mut result = Transferred::default();
     for source in matches {
-        let stat = match remote_side.stat(&source) {
-            Ok(Some(stat)) => stat,
+        let is_dir = match remote_side.stat(&source) {
+            Ok(Some(stat)) => stat.is_dir(),
+            // Files only root can see are what `use_sudo` is for: `sudo cp` says whether they exist.
+            Ok(None) if options.use_sudo => false,
             Ok(None) => {
                 fail(
                     &mut result,
@@ -563,7 +575,7 @@ pub fn get_with(remote: &str, local: &str, options: &GetOptions) -> anyhow::Resu
             }
         };
         let mut files: Vec<(String, String)> = Vec::new();
-        if stat.is_dir() {
+        if is_dir {
             let parent = source.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
             collect_remote(&remote_side, &source, parent, &mut files)?;
         } else {
@@ -585,7 +597,7 @@ pub fn get_with(remote: &str, local: &str, options: &GetOptions) -> anyhow::Resu
                         .replace("%(dirname)s", &dirname)
                         .replace("%(basename)s", &basename),
                 )
-            } else if local_base.is_dir() || stat.is_dir() {
+            } else if local_base.is_dir() || is_dir {
                 local_base.join(&relative)
             } else {
                 local_base.clone()
