@@ -1,11 +1,18 @@
 //! A builder for end-to-end tests of the example fabfile binary: arguments, expected output and status in one chain.
 
+// Each test binary uses a different part of the builder.
+#![allow(dead_code)]
+
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// One run of the example binary and what it must print.
 pub struct Test {
     args: Vec<String>,
+    env: Vec<(String, String)>,
+    stdin: Option<String>,
+    home_files: Vec<(String, String)>,
     rc: Option<String>,
     stdout: Option<String>,
     stderr: Option<String>,
@@ -18,6 +25,9 @@ impl Test {
     pub fn new() -> Test {
         Test {
             args: Vec::new(),
+            env: Vec::new(),
+            stdin: None,
+            home_files: Vec::new(),
             rc: None,
             stdout: None,
             stderr: None,
@@ -29,6 +39,24 @@ impl Test {
 
     pub fn args(mut self, args: &[&str]) -> Test {
         self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// An environment variable for the run.
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Text on standard input (otherwise it is empty).
+    pub fn stdin(mut self, text: &str) -> Test {
+        self.stdin = Some(text.into());
+        self
+    }
+
+    /// A file in the run's fresh HOME, such as `.ssh/known_hosts`.
+    pub fn home_file(mut self, path: &str, content: &str) -> Test {
+        self.home_files.push((path.into(), content.into()));
         self
     }
 
@@ -65,17 +93,45 @@ impl Test {
 
     /// Runs the binary and checks everything stated; returns stdout for further checks.
     pub fn run(self) -> String {
+        self.run_both().0
+    }
+
+    /// Like `run`, returning stderr.
+    pub fn run_stderr(self) -> String {
+        self.run_both().1
+    }
+
+    fn run_both(self) -> (String, String) {
         let home = tempfile::tempdir().expect("temporary HOME");
         if let Some(rc) = &self.rc {
             std::fs::write(home.path().join(".fabricrc"), rc).expect("write rc file");
         }
-        let output = Command::new(binary())
+        for (path, content) in &self.home_files {
+            let file = home.path().join(path);
+            std::fs::create_dir_all(file.parent().expect("parent")).expect("home folder");
+            std::fs::write(file, content).expect("home file");
+        }
+        let mut child = Command::new(binary())
             .args(&self.args)
             .env("HOME", home.path())
             .env("USER", "tester")
             .env_remove("FABRIC_DISABLE_COLORS")
-            .output()
+            .env_remove("SSH_AUTH_SOCK")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .expect("run the example binary");
+        let input = self.stdin.clone().unwrap_or_default();
+        let mut pipe = child.stdin.take().expect("stdin");
+        let writer = std::thread::spawn(move || {
+            let _ = pipe.write_all(input.as_bytes());
+        });
+        let output = child
+            .wait_with_output()
+            .expect("wait for the example binary");
+        let _ = writer.join();
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         let context = format!(
@@ -99,7 +155,7 @@ impl Test {
             Some(self.status),
             "status differs; {context}"
         );
-        stdout
+        (stdout, stderr)
     }
 }
 

@@ -1,0 +1,424 @@
+//! The runner against the test environment's real sshd: authentication, host keys, faults, gateways.
+
+mod support;
+#[path = "../../dfab-core/tests/support/mod.rs"]
+mod test_env;
+
+use std::net::TcpListener;
+
+use support::{abort, Test};
+use test_env::TestEnv;
+
+fn env() -> Option<TestEnv> {
+    test_env::test_env()
+}
+
+/// Options for a key login as root with the test known_hosts file.
+fn root(t: &TestEnv) -> Vec<String> {
+    vec![
+        "-H".into(),
+        format!("root@127.0.0.1:{}", t.port),
+        "-i".into(),
+        t.root_key.clone(),
+        "-k".into(),
+        "-a".into(),
+        "--system-known-hosts".into(),
+        t.known_hosts.clone(),
+        "--abort-on-prompts".into(),
+    ]
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn key_login_runs_the_remainder_and_disconnects() {
+    let Some(t) = env() else { return };
+    let host = format!("root@127.0.0.1:{}", t.port);
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&["--", "whoami"])
+        .stdout(&format!(
+            "[{host}] Executing task '<remainder>'\n[{host}] run: whoami\n[{host}] out: root\n[{host}] out: \n\n\n\
+             Done.\nDisconnecting from {host}... done.\n"
+        ))
+        .stderr("")
+        .run();
+}
+
+#[test]
+fn agent_login() {
+    let Some(t) = env() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("agent.sock");
+    let agent = std::process::Command::new("ssh-agent")
+        .args(["-D", "-a"])
+        .arg(&socket)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("ssh-agent");
+    for _ in 0..50 {
+        if socket.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let added = std::process::Command::new("ssh-add")
+        .arg(&t.root_key)
+        .env("SSH_AUTH_SOCK", &socket)
+        .output()
+        .expect("ssh-add");
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let sock = socket.display().to_string();
+    Test::new()
+        .env("SSH_AUTH_SOCK", &sock)
+        .args(&[
+            "-H",
+            &format!("root@127.0.0.1:{}", t.port),
+            "-k",
+            "--abort-on-prompts",
+            "--",
+            "echo via-agent",
+        ])
+        .stdout_has("out: via-agent\n")
+        .run();
+    Test::new()
+        .env("SSH_AUTH_SOCK", &sock)
+        .args(&["-a", "-H", &format!("root@127.0.0.1:{}", t.port), "-k", "--abort-on-prompts", "--", "true"])
+        .stderr_has(&format!(
+            "Fatal error: Authentication failed for root@127.0.0.1:{}: no key, agent identity or password was available",
+            t.port
+        ))
+        .status(1)
+        .run();
+    let mut agent = agent;
+    let _ = agent.kill();
+    let _ = agent.wait();
+}
+
+#[test]
+fn password_login_and_wrong_password() {
+    let Some(t) = env() else { return };
+    let host = format!("{}@127.0.0.1:{}", t.user, t.password_port);
+    Test::new()
+        .args(&[
+            "-H",
+            &host,
+            "-p",
+            &t.password,
+            "-k",
+            "-a",
+            "--abort-on-prompts",
+            "--",
+            "whoami",
+        ])
+        .stdout_has(&format!("[{host}] out: {}\n", t.user))
+        .run();
+    Test::new()
+        .args(&["-H", &host, "-p", "wrong", "-k", "-a", "--abort-on-prompts", "--", "whoami"])
+        .stderr(&abort(&format!(
+            "Needed to prompt for a connection or sudo password (host: {host}), but abort-on-prompts was set to True"
+        )))
+        .status(1)
+        .run();
+}
+
+#[test]
+fn encrypted_key_takes_the_password_as_passphrase() {
+    let Some(t) = env() else { return };
+    let host = format!("root@127.0.0.1:{}", t.port);
+    Test::new()
+        .args(&[
+            "-H",
+            &host,
+            "-i",
+            &t.encrypted_key,
+            "-p",
+            &t.passphrase,
+            "-k",
+            "-a",
+            "--",
+            "echo unlocked",
+        ])
+        .stdout_has("out: unlocked\n")
+        .run();
+    Test::new()
+        .args(&["-H", &host, "-i", &t.encrypted_key, "-k", "-a", "--abort-on-prompts", "--", "true"])
+        .stderr(&abort(&format!(
+            "Needed to prompt for a connection or sudo password (host: {host}), but abort-on-prompts was set to True"
+        )))
+        .status(1)
+        .run();
+}
+
+#[test]
+fn no_acceptable_key() {
+    let Some(t) = env() else { return };
+    Test::new()
+        .args(&["-H", &format!("root@127.0.0.1:{}", t.port), "-i", &t.user_key, "-k", "-a", "--", "true"])
+        .stderr(&abort(&format!(
+            "Authentication failed for root@127.0.0.1:{p}: tried key {k}; give a key with -i, load it into ssh-agent, \
+             or a password with -p",
+            p = t.port,
+            k = t.user_key
+        )))
+        .status(1)
+        .run();
+}
+
+#[test]
+fn host_keys_changed_unknown_and_disabled() {
+    let Some(t) = env() else { return };
+    let user_pub = std::fs::read_to_string(format!("{}.pub", t.user_key)).unwrap();
+    let fake_key: Vec<&str> = user_pub.split_whitespace().take(2).collect();
+    let known = format!("[127.0.0.1]:{} {}\n", t.port, fake_key.join(" "));
+    let base = [
+        "-H",
+        &format!("root@127.0.0.1:{}", t.port),
+        "-i",
+        &t.root_key,
+        "-k",
+        "-a",
+    ]
+    .map(String::from);
+    let stderr = Test::new()
+        .home_file(".ssh/known_hosts", &known)
+        .args(&strs(&base))
+        .args(&["--", "true"])
+        .status(1)
+        .run_stderr();
+    assert!(
+        stderr.contains(&format!(
+            "Fatal error: Host key for [127.0.0.1]:{} did not match pre-existing key in ",
+            t.port
+        )) && stderr.contains("/.ssh/known_hosts! Server's key was changed recently, or possible man-in-the-middle attack."),
+        "{stderr}"
+    );
+    Test::new()
+        .home_file(".ssh/known_hosts", &known)
+        .args(&strs(&base))
+        .args(&["-D", "--", "echo accepted"])
+        .stdout_has("out: accepted\n")
+        .run();
+    Test::new()
+        .args(&strs(&base))
+        .args(&["-r", "--", "true"])
+        .stderr(&abort("Server '127.0.0.1' not found in known_hosts"))
+        .status(1)
+        .run();
+    Test::new()
+        .args(&strs(&base))
+        .args(&[
+            "-r",
+            "--system-known-hosts",
+            &t.known_hosts,
+            "--",
+            "echo known",
+        ])
+        .stdout_has("out: known\n")
+        .run();
+}
+
+#[test]
+fn refused_silent_and_skipped_hosts() {
+    let Some(t) = env() else { return };
+    let refused = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    Test::new()
+        .args(&["-H", &format!("root@127.0.0.1:{refused}"), "-t", "1", "-n", "2", "--", "true"])
+        .stderr(&abort(&format!(
+            "Low level socket error connecting to host 127.0.0.1 on port {refused}: Connection refused (tried 2 times)"
+        )))
+        .status(1)
+        .run();
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let _held: Vec<_> = silent.incoming().take(4).collect();
+        std::thread::sleep(std::time::Duration::from_secs(30));
+    });
+    Test::new()
+        .args(&[
+            "-H",
+            &format!("root@127.0.0.1:{silent_port}"),
+            "-t",
+            "1",
+            "--",
+            "true",
+        ])
+        .stderr_has(&format!(
+            "Fatal error: SSH handshake with root@127.0.0.1:{silent_port} failed: "
+        ))
+        .status(1)
+        .run();
+    let mut args = root(&t);
+    args[1] = format!("root@127.0.0.1:{refused},root@127.0.0.1:{}", t.port);
+    Test::new()
+        .args(&strs(&args))
+        .args(&["--skip-bad-hosts", "-t", "1", "--", "echo still-here"])
+        .stderr(&format!(
+            "\nWarning: Low level socket error connecting to host 127.0.0.1 on port {refused}: Connection refused \
+             (tried 1 time)\n\n"
+        ))
+        .stdout_has("out: still-here\n")
+        .run();
+}
+
+#[test]
+fn command_failures() {
+    let Some(t) = env() else { return };
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&["--", "no-such-command"])
+        .stderr(&abort(
+            "run() received nonzero return code 127 while executing!\n\nRequested: no-such-command\n\
+             Executed: /bin/bash -l -c \"no-such-command\"",
+        ))
+        .status(1)
+        .run();
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&["-w", "--", "exit 4"])
+        .stderr("\nWarning: run() received nonzero return code 4 while executing 'exit 4'!\n\n")
+        .stdout_has("\nDone.\n")
+        .run();
+}
+
+#[test]
+fn parallel_hosts_print_whole_lines() {
+    let Some(t) = env() else { return };
+    let mut hosts = vec![
+        format!("root@127.0.0.1:{}", t.port),
+        format!("root@localhost:{}", t.port),
+    ];
+    if t.ipv6 {
+        hosts.push(format!("root@[::1]:{}", t.port));
+    }
+    let mut args = root(&t);
+    args[1] = hosts.join(",");
+    let stdout = Test::new()
+        .args(&strs(&args))
+        .args(&["-P", "--", "for i in 1 2 3 4 5; do echo line-$i; done"])
+        .stderr("")
+        .run();
+    for host in &hosts {
+        for i in 1..=5 {
+            assert!(
+                stdout.contains(&format!("[{host}] out: line-{i}\n")),
+                "{host} line {i}:\n{stdout}"
+            );
+        }
+    }
+    for line in stdout.lines().filter(|l| !l.is_empty()) {
+        assert!(
+            line.starts_with('[') || line == "Done." || line.starts_with("Disconnecting from "),
+            "mixed line {line:?}"
+        );
+    }
+}
+
+#[test]
+fn gateway_and_proxy_jump() {
+    let Some(t) = env() else { return };
+    let mut args = root(&t);
+    args.extend([
+        "-g".into(),
+        format!("root@localhost:{}", t.port),
+        "--".into(),
+        "echo tunnelled".into(),
+    ]);
+    Test::new()
+        .args(&strs(&args))
+        .stdout_has("out: tunnelled\n")
+        .stdout_has(&format!(
+            "Disconnecting from root@127.0.0.1:{}... done.\n",
+            t.port
+        ))
+        .stdout_has(&format!(
+            "Disconnecting from root@localhost:{}... done.\n",
+            t.port
+        ))
+        .run();
+    let config = format!(
+        "Host target\n  HostName 127.0.0.1\n  Port {p}\n  User root\n  IdentityFile {k}\n  ProxyJump root@localhost:{p}\n",
+        p = t.port,
+        k = t.root_key
+    );
+    Test::new()
+        .home_file(".ssh/config", &config)
+        .args(&[
+            "--use-ssh-config",
+            "-H",
+            "target",
+            "-k",
+            "-a",
+            "-i",
+            &t.root_key,
+            "--",
+            "echo jumped",
+        ])
+        .stdout_has("[target] out: jumped\n")
+        .stdout_has(&format!(
+            "Disconnecting from root@localhost:{}... done.\n",
+            t.port
+        ))
+        .run();
+}
+
+#[test]
+fn interactive_shell_and_prompts() {
+    let Some(t) = env() else { return };
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&["shell"])
+        .stdin("echo from-the-shell\nexit\n")
+        .stdout_has("from-the-shell")
+        .run();
+    Test::new()
+        .args(&["ask"])
+        .stdin("not valid!\nrel2\n")
+        .stdout_has("Release name? [r1] Validation failed for the following reason:\n    'not valid!' is not alphanumeric\n")
+        .stdout_has("releasing rel2\n")
+        .run();
+    Test::new()
+        .args(&["--abort-on-prompts", "ask"])
+        .stderr(&abort(
+            "Needed to prompt for a user-specified prompt() call (host: None), but abort-on-prompts was set to True",
+        ))
+        .status(1)
+        .run();
+}
+
+#[test]
+fn transfers_from_the_command_line() {
+    let Some(t) = env() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, "hello\n").unwrap();
+    let remote = format!("/tmp/dfab-cli-{}.txt", std::process::id());
+    let host = format!("root@127.0.0.1:{}", t.port);
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&[&format!("upload:{},{remote}", file.display())])
+        .stdout_has(&format!("[{host}] put: {} -> {remote}\n", file.display()))
+        .run();
+    let template = format!("{}/%(host)s/%(basename)s", dir.path().display());
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&[&format!("fetch:{remote},{template}")])
+        .stdout_has("download: ")
+        .run();
+    let fetched = dir
+        .path()
+        .join(host.replace(':', "-"))
+        .join(format!("dfab-cli-{}.txt", std::process::id()));
+    assert_eq!(std::fs::read_to_string(fetched).unwrap(), "hello\n");
+}
