@@ -313,9 +313,7 @@ impl Remote {
         drop(opened.stream);
         let error_text = reader.join().unwrap_or_default();
         self.finish(opened.done.recv().ok(), &error_text)?;
-        received?;
-        file.sync_all()
-            .with_context(|| format!("cannot write '{}'", temp.display()))
+        received
     }
 
     /// Turns a channel's end into an error when it failed: the dropped connection, or the remote command's message.
