@@ -186,3 +186,15 @@ fn parallel_run_on_several_host_strings() {
         assert!(seen == "127.0.0.1" || seen == "::1", "{host}: {seen}");
     }
 }
+
+#[test]
+fn quiet_hides_and_warns() {
+    let t = require_env!();
+    t.as_root();
+    let options = RunOptions {
+        quiet: true,
+        ..RunOptions::default()
+    };
+    let result = run_with("echo hidden; exit 5", &options).unwrap();
+    assert_eq!((result.stdout.as_str(), result.return_code), ("hidden", 5));
+}

@@ -96,6 +96,22 @@ fn agent_login() {
         ))
         .status(1)
         .run();
+    Test::new()
+        .env("SSH_AUTH_SOCK", &sock)
+        .args(&[
+            "-A",
+            "--keepalive",
+            "1",
+            "-H",
+            &format!("root@127.0.0.1:{}", t.port),
+            "-k",
+            "--abort-on-prompts",
+            "--",
+            "test -z \"$SSH_AUTH_SOCK\" && echo no agent",
+        ])
+        .stderr_has("Warning: agent forwarding (-A, ForwardAgent) is not available with the libssh2 transport;")
+        .stdout_has("out: no agent\n")
+        .run();
     let mut agent = agent;
     let _ = agent.kill();
     let _ = agent.wait();
@@ -289,6 +305,27 @@ fn command_failures() {
         .args(&["-w", "--", "exit 4"])
         .stderr("\nWarning: run() received nonzero return code 4 while executing 'exit 4'!\n\n")
         .stdout_has("\nDone.\n")
+        .run();
+}
+
+#[test]
+fn eager_disconnects_and_coloured_errors() {
+    let Some(t) = env() else { return };
+    let mut args = root(&t);
+    args.extend(["-e".into(), "--".into(), "true".into()]);
+    let stdout = Test::new().args(&strs(&args)).run();
+    // Mid-run the user is the host's own, so the line names the host without it, as Fabric's does.
+    let disconnect = format!("Disconnecting from 127.0.0.1:{}... done.\n", t.port);
+    let done = stdout.find("\nDone.\n").expect("Done.");
+    assert!(
+        stdout[..done].contains(&disconnect),
+        "-e disconnects before Done.:\n{stdout}"
+    );
+    assert!(!stdout[done..].contains("Disconnecting"), "{stdout}");
+    Test::new()
+        .args(&["--colorize-errors", "fail"])
+        .stderr("\n\x1b[31mFatal error: local() encountered an error (return code 3) while executing 'exit 3'\n\x1b[0m\n\x1b[31mAborting.\x1b[0m\n")
+        .status(1)
         .run();
 }
 

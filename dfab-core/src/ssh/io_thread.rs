@@ -29,12 +29,11 @@ pub(crate) fn would_block(error: &ssh2::Error) -> bool {
 /// What kind of channel to open.
 #[derive(Clone, Debug)]
 pub(crate) enum Open {
-    /// Run a command: with a pty or not, merging stderr into stdout or not, forwarding the agent or not.
+    /// Run a command: with a pty or not, merging stderr into stdout or not.
     Exec {
         command: String,
         pty: bool,
         combine_stderr: bool,
-        forward_agent: bool,
     },
     /// An interactive login shell with a pty.
     Shell,
@@ -435,12 +434,8 @@ impl Core {
             command,
             pty,
             combine_stderr,
-            forward_agent,
         } = &open
         {
-            if *forward_agent {
-                self.retry_channel(&mut channel, |c| c.request_auth_agent_forwarding())?;
-            }
             if *pty {
                 self.retry_channel(&mut channel, |c| {
                     c.request_pty("vt100", None, Some((80, 24, 0, 0)))

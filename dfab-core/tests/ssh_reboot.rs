@@ -1,0 +1,14 @@
+//! `reboot()` closes the host's connection, so it runs in a process (and connection cache) of its own.
+
+mod support;
+
+use dfab_core::ssh::{reboot_with, run};
+
+#[test]
+fn reboot_reconnects() {
+    let t = require_env!();
+    t.as_root();
+    run("true").unwrap();
+    reboot_with(10, "true", false).unwrap();
+    assert_eq!(run("echo back").unwrap().stdout, "back");
+}
