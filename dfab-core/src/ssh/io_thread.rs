@@ -457,6 +457,11 @@ impl Core {
     /// Bridges an open channel to a new socket pair (two for a command with separate stderr).
     fn bridge(&mut self, channel: Channel, separate_stderr: bool) -> io::Result<Opened> {
         let (caller, local) = UnixStream::pair()?;
+        // Room for several chunks on each side, so the caller and this thread do not take turns 200 KB at a time.
+        for socket in [&caller, &local] {
+            rustix::net::sockopt::set_socket_send_buffer_size(socket, 4 * CHUNK)?;
+            rustix::net::sockopt::set_socket_recv_buffer_size(socket, 4 * CHUNK)?;
+        }
         local.set_nonblocking(true)?;
         let (caller_err, local_err) = if separate_stderr {
             let (caller_err, local_err) = UnixStream::pair()?;
