@@ -9,6 +9,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -230,14 +231,7 @@ impl Remote {
             r = quote(remote)
         );
         let opened = self.connection.exec(&command, false, false)?;
-        let stderr = opened.stderr;
-        let reader = std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(mut stderr) = stderr {
-                let _ = stderr.read_to_string(&mut text);
-            }
-            text
-        });
+        let reader = collect_stderr(opened.stderr);
         let mut buffer = vec![0u8; CHUNK];
         let mut sent = Ok(());
         loop {
@@ -284,14 +278,7 @@ impl Remote {
         let opened = self
             .connection
             .exec(&format!("cat {}", quote(remote)), false, false)?;
-        let stderr = opened.stderr;
-        let reader = std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(mut stderr) = stderr {
-                let _ = stderr.read_to_string(&mut text);
-            }
-            text
-        });
+        let reader = collect_stderr(opened.stderr);
         let _ = opened.stream.shutdown(std::net::Shutdown::Write);
         let mut buffer = vec![0u8; CHUNK];
         let mut received = Ok(());
@@ -336,6 +323,17 @@ impl Remote {
             }
         }
     }
+}
+
+/// Reads a remote command's stderr to its end on a thread of its own, so a chatty command cannot stall the data.
+fn collect_stderr(stderr: Option<UnixStream>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut stderr) = stderr {
+            let _ = stderr.read_to_string(&mut text);
+        }
+        text
+    })
 }
 
 fn is_missing(reason: &str) -> bool {
