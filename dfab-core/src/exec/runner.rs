@@ -17,7 +17,7 @@ use crate::task::{
     check_param, BoundArgs, ExecMode, FromArg, ParamKind, ParamSpec, TaskDef, TaskValue,
 };
 
-/// Runs a fabfile binary: options, env, task list, tasks. Build it in `main`, or use [`crate::main`].
+/// Runs a fabfile binary: options, env, task list, tasks. Build it in `main`, or use [`crate::main()`].
 #[derive(Default)]
 pub struct Runner {
     doc: Option<&'static str>,
@@ -274,6 +274,7 @@ fn prompt_passwords(options: &Options) -> anyhow::Result<()> {
         if !wanted {
             continue;
         }
+        // Not `prompt::secret`: that refuses in parallel runs, and `-I` exists so that parallel runs have a password.
         if env().abort_on_prompts {
             anyhow::bail!(
                 "Needed to prompt for {what} (host: None), but abort-on-prompts was set to True"

@@ -21,7 +21,7 @@ use super::run::{current_host, sudo_with, RunOptions};
 use super::{Connection, SshError};
 use crate::cli::expand_home;
 use crate::env::{env, hide, Level};
-use crate::exec::output::{self, Stream};
+use crate::exec::output;
 
 const CHUNK: usize = 256 * 1024;
 
@@ -342,16 +342,6 @@ fn is_missing(reason: &str) -> bool {
         || reason.contains("not found")
 }
 
-fn running(text: &str) {
-    let env = env();
-    if env.output.running {
-        output::write(
-            Stream::Stdout,
-            &format!("{}{text}\n", output::host_prefix(&env)),
-        );
-    }
-}
-
 /// Records one source's failure: an abort, or with `warn_only` a warning and an entry in `failed`.
 fn fail(
     result: &mut Transferred,
@@ -431,7 +421,7 @@ pub fn put_with(local: &str, remote: &str, options: &PutOptions) -> anyhow::Resu
                     })
                     .flatten()
             });
-            running(&format!("put: {} -> {target}", file.display()));
+            output::running(&format!("put: {} -> {target}", file.display()));
             let outcome = if options.use_sudo {
                 put_with_sudo(&remote_side, &file, &target, mode, &options.temp_dir, &home)
             } else {
@@ -604,7 +594,7 @@ pub fn get_with(remote: &str, local: &str, options: &GetOptions) -> anyhow::Resu
                     local.display()
                 ));
             }
-            running(&format!("download: {} <- {file}", local.display()));
+            output::running(&format!("download: {} <- {file}", local.display()));
             let outcome = if options.use_sudo {
                 get_with_sudo(&remote_side, &file, &local, &options.temp_dir, &home)
             } else {
