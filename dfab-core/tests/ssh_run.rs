@@ -188,7 +188,7 @@ fn parallel_run_on_several_host_strings() {
 }
 
 #[test]
-fn quiet_hides_and_warns() {
+fn quiet_returns_failures_instead_of_aborting() {
     let t = require_env!();
     t.as_root();
     let options = RunOptions {

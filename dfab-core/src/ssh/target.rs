@@ -1,7 +1,9 @@
 //! Where a host string leads: user, address, port and keys, after `env` and (when enabled) `~/.ssh/config`.
 
+use std::collections::HashMap;
 use std::io::BufReader;
 use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
 
 use anyhow::{anyhow, Context};
 use ssh2_config::{HostParams, ParseRule, SshConfig};
@@ -100,24 +102,36 @@ impl Target {
 }
 
 /// The SSH config's settings for `host`; an unreadable file is a warning, as in Fabric.
+///
+/// Each file is read once per process: every remote operation resolves its host, and re-reading the file each time
+/// would repeat the I/O and the warning.
 fn ssh_config(env: &Env, host: &str) -> HostParams {
+    static PARSED: OnceLock<Mutex<HashMap<PathBuf, Option<SshConfig>>>> = OnceLock::new();
     let path = expand_home(&env.ssh_config_path);
-    let parsed = std::fs::File::open(&path)
-        .context("cannot open it")
-        .and_then(|file| {
-            SshConfig::default()
-                .parse(&mut BufReader::new(file), ParseRule::ALLOW_UNKNOWN_FIELDS)
-                .map_err(|e| anyhow!("{e}"))
-        });
-    match parsed {
-        Ok(config) => config.query(host),
-        Err(e) => {
-            warn(&format!(
-                "Unable to load SSH config file '{}': {e:#}",
-                path.display()
-            ));
-            HostParams::new(&Default::default())
-        }
+    let mut parsed = match PARSED.get_or_init(Mutex::default).lock() {
+        Ok(parsed) => parsed,
+        Err(_) => return HostParams::new(&Default::default()),
+    };
+    let config = parsed.entry(path.clone()).or_insert_with(|| {
+        let result = std::fs::File::open(&path)
+            .context("cannot open it")
+            .and_then(|file| {
+                SshConfig::default()
+                    .parse(&mut BufReader::new(file), ParseRule::ALLOW_UNKNOWN_FIELDS)
+                    .map_err(|e| anyhow!("{e}"))
+            });
+        result
+            .map_err(|e| {
+                warn(&format!(
+                    "Unable to load SSH config file '{}': {e:#}",
+                    path.display()
+                ))
+            })
+            .ok()
+    });
+    match config {
+        Some(config) => config.query(host),
+        None => HostParams::new(&Default::default()),
     }
 }
 

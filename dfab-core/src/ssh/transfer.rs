@@ -187,12 +187,18 @@ impl Remote {
         let mut current = String::new();
         for part in path.split('/').filter(|p| !p.is_empty()) {
             current = format!("{current}/{part}");
-            if self.stat(&current)?.is_none() {
-                let owned = PathBuf::from(&current);
-                self.connection
-                    .sftp(move |sftp| sftp.mkdir(&owned, 0o755))
-                    .with_context(|| format!("cannot create the remote directory '{current}'"))?;
-            }
+            self.mkdir(&current)?;
+        }
+        Ok(())
+    }
+
+    /// Creates one directory whose parent exists, unless it exists already.
+    fn mkdir(&self, path: &str) -> anyhow::Result<()> {
+        if self.stat(path)?.is_none() {
+            let owned = PathBuf::from(path);
+            self.connection
+                .sftp(move |sftp| sftp.mkdir(&owned, 0o755))
+                .with_context(|| format!("cannot create the remote directory '{path}'"))?;
         }
         Ok(())
     }
@@ -400,17 +406,16 @@ pub fn put_with(local: &str, remote: &str, options: &PutOptions) -> anyhow::Resu
         };
         let mut files = Vec::new();
         if source.is_dir() {
-            collect_local(&source, &target, &mut files)?;
+            let mut dirs = Vec::new();
+            collect_local(&source, &target, &mut files, &mut dirs)?;
             remote_side.mkdir_all(&target)?;
+            for dir in dirs {
+                remote_side.mkdir(&dir)?;
+            }
         } else {
             files.push((source.clone(), target));
         }
         for (file, target) in files {
-            if let Some(dir) = Path::new(&target).parent() {
-                if file.parent() != Some(&source) && source.is_dir() {
-                    remote_side.mkdir_all(&dir.display().to_string())?;
-                }
-            }
             let mode = options.mode.or_else(|| {
                 options
                     .mirror_local_mode
@@ -442,8 +447,13 @@ pub fn put_with(local: &str, remote: &str, options: &PutOptions) -> anyhow::Resu
     Ok(result)
 }
 
-/// Every file below a local directory, paired with its remote path.
-fn collect_local(dir: &Path, remote: &str, out: &mut Vec<(PathBuf, String)>) -> anyhow::Result<()> {
+/// Every file below a local directory paired with its remote path, and the remote subdirectories, parents first.
+fn collect_local(
+    dir: &Path,
+    remote: &str,
+    out: &mut Vec<(PathBuf, String)>,
+    dirs: &mut Vec<String>,
+) -> anyhow::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read the local directory '{}'", dir.display()))?
         .filter_map(Result::ok)
@@ -453,7 +463,8 @@ fn collect_local(dir: &Path, remote: &str, out: &mut Vec<(PathBuf, String)>) -> 
         let path = entry.path();
         let target = format!("{remote}/{}", entry.file_name().to_string_lossy());
         if path.is_dir() {
-            collect_local(&path, &target, out)?;
+            dirs.push(target.clone());
+            collect_local(&path, &target, out, dirs)?;
         } else {
             out.push((path, target));
         }
