@@ -107,10 +107,29 @@ fn agent_login() {
             "-k",
             "--abort-on-prompts",
             "--",
-            "test -z \"$SSH_AUTH_SOCK\" && echo no agent",
+            // The hop from the remote host on to the next needs the forwarded agent to sign.
+            &format!(
+                "ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=no \
+                 -o IdentityFile=/nonexistent -p {} root@127.0.0.1 echo hop with the forwarded agent",
+                t.port
+            ),
         ])
-        .stderr_has("Warning: agent forwarding (-A, ForwardAgent) is not available with the libssh2 transport;")
-        .stdout_has("out: no agent\n")
+        .stdout_has("out: hop with the forwarded agent\n")
+        .run();
+    // Forwarding asked for but no local agent: the remote side sees an agent that answers nothing, and the
+    // command still ends.
+    Test::new()
+        .args(&[
+            "-A",
+            "-i",
+            &t.root_key,
+            "-H",
+            &format!("root@127.0.0.1:{}", t.port),
+            "--abort-on-prompts",
+            "--",
+            "ssh-add -l >/dev/null 2>&1 || echo no keys",
+        ])
+        .stdout_has("out: no keys\n")
         .run();
     let mut agent = agent;
     let _ = agent.kill();

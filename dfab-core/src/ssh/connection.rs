@@ -18,7 +18,6 @@ use super::known_hosts::check_host_key;
 use super::target::Target;
 use super::SshError;
 use crate::env::Env;
-use crate::exec::output;
 
 /// A live, authenticated connection shared by every operation on its host.
 pub struct Connection {
@@ -72,14 +71,6 @@ impl Connection {
         check_host_key(&session, &target.host, target.port, env)?;
         authenticate(&session, target)?;
         session.set_timeout(0);
-        if target.forward_agent {
-            // libssh2 can request forwarding but gives the ssh2 crate no way to serve the agent channels the
-            // remote side then opens, so remote agent use would fail obscurely; say so instead.
-            output::warn(&format!(
-                "agent forwarding (-A, ForwardAgent) is not available with the libssh2 transport; {} gets no agent",
-                target.host_string
-            ));
-        }
 
         let (requests, receiver) = mpsc::channel();
         let (wake, wake_rx) = UnixStream::pair()
@@ -96,6 +87,11 @@ impl Connection {
             target.host_string.clone(),
             Arc::clone(&broken),
         );
+        let core = if target.forward_agent {
+            core.forward_agent()
+        } else {
+            core
+        };
         let thread = std::thread::Builder::new()
             .name(format!("ssh {}", target.host_string))
             .spawn(move || core.run())

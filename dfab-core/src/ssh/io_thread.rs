@@ -16,6 +16,9 @@ use std::sync::Arc;
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use ssh2::{BlockDirections, Channel, ErrorCode, ExtendedData, Session, Sftp};
 
+use super::agent_forward;
+use super::link::Link;
+
 /// Bytes moved per read or write, the size the measurements in `ssh2-performance.md` favour.
 const CHUNK: usize = 256 * 1024;
 /// libssh2's "would block" code.
@@ -96,9 +99,12 @@ impl Pending {
     }
 
     /// Reads once from `source` into the empty buffer: `Some(n)` bytes (0 = end), `None` when it would block.
-    fn fill(&mut self, source: &mut impl Read) -> io::Result<Option<usize>> {
+    fn fill(
+        &mut self,
+        read: impl FnOnce(&mut [u8]) -> io::Result<usize>,
+    ) -> io::Result<Option<usize>> {
         self.data.resize(CHUNK, 0);
-        match source.read(&mut self.data) {
+        match read(&mut self.data) {
             Ok(n) => {
                 self.data.truncate(n);
                 self.start = 0;
@@ -136,7 +142,7 @@ impl Failure {
 
 /// One channel and the local socket(s) it is bridged to.
 struct Bridge {
-    channel: Channel,
+    channel: Box<dyn Link>,
     local: UnixStream,
     local_err: Option<UnixStream>,
     to_remote: Pending,
@@ -159,7 +165,7 @@ impl Bridge {
         let mut progress = false;
         // Caller → remote.
         if self.to_remote.is_empty() && !self.local_eof && !self.local_gone {
-            match self.to_remote.fill(&mut self.local) {
+            match self.to_remote.fill(|buf| self.local.read(buf)) {
                 Ok(Some(0)) => self.local_eof = true,
                 Ok(Some(_)) => progress = true,
                 Ok(None) => {}
@@ -167,7 +173,7 @@ impl Bridge {
             }
         }
         while !self.to_remote.is_empty() && !self.local_gone {
-            match self.channel.write(self.to_remote.bytes()) {
+            match self.channel.send(self.to_remote.bytes()) {
                 Ok(n) => {
                     self.to_remote.consume(n);
                     progress = true;
@@ -225,8 +231,8 @@ impl Bridge {
             (&mut self.from_remote, &mut self.local)
         };
         if pending.is_empty() && !self.remote_eof {
-            let mut stream = self.channel.stream(if stderr { 1 } else { 0 });
-            match pending.fill(&mut stream) {
+            let channel = &mut self.channel;
+            match pending.fill(|buf| channel.receive(i32::from(stderr), buf)) {
                 Ok(Some(n)) if n > 0 => progress = true,
                 Ok(_) => {}
                 // A read error on a channel is a socket or protocol error of the whole session.
@@ -267,9 +273,10 @@ impl Bridge {
             Err(e) if would_block(&e) => return Ok(false),
             Err(e) => return Err(Failure::from_ssh(&e)),
         }
+        let (status, signal) = self.channel.exit();
         let exit = Exit {
-            status: self.channel.exit_status().ok(),
-            signal: self.channel.exit_signal().ok().and_then(|s| s.exit_signal),
+            status,
+            signal,
             error: None,
         };
         let _caller_may_be_gone = self.done.send(exit);
@@ -309,7 +316,7 @@ impl Bridge {
         let can_take = !self.remote_eof
             && !self.local_gone
             && (self.from_remote.is_empty() || self.from_remote_err.is_empty());
-        can_take && (self.channel.read_window().available > 0 || self.channel.eof())
+        can_take && (self.channel.queued() > 0 || self.channel.eof())
     }
 
     fn wants_remote_data(&self) -> bool {
@@ -326,6 +333,7 @@ pub(crate) struct Core {
     bridges: Vec<Bridge>,
     sftp: Option<Sftp>,
     keepalive: bool,
+    forward_agent: bool,
     broken: Option<String>,
     broken_flag: Arc<AtomicBool>,
     host: String,
@@ -354,10 +362,18 @@ impl Core {
             bridges: Vec::new(),
             sftp: None,
             keepalive: keepalive > 0,
+            forward_agent: false,
             broken: None,
             broken_flag,
             host,
         }
+    }
+
+    /// Asks for agent forwarding on every command and shell channel, and serves the agent channels that follow.
+    pub(crate) fn forward_agent(mut self) -> Core {
+        agent_forward::enable(&self.session);
+        self.forward_agent = true;
+        self
     }
 
     /// Serves requests until the connection is closed or its handle dropped.
@@ -418,7 +434,7 @@ impl Core {
                 ..
             }
         );
-        self.bridge(channel, separate_stderr)
+        self.bridge(Box::new(channel), separate_stderr)
             .map_err(|e| format!("cannot create a local socket pair: {e}"))
     }
 
@@ -436,6 +452,7 @@ impl Core {
             combine_stderr,
         } = &open
         {
+            self.request_agent(&mut channel)?;
             if *pty {
                 self.retry_channel(&mut channel, |c| {
                     c.request_pty("vt100", None, Some((80, 24, 0, 0)))
@@ -448,29 +465,80 @@ impl Core {
             self.retry_channel(&mut channel, |c| c.exec(command))?;
         }
         if let Open::Shell = open {
+            self.request_agent(&mut channel)?;
             self.retry_channel(&mut channel, |c| c.request_pty("xterm", None, None))?;
             self.retry_channel(&mut channel, |c| c.shell())?;
         }
         Ok(channel)
     }
 
+    /// Asks the remote side to forward its agent requests on this channel, when `-A` is on. A refusal (the server's
+    /// `AllowAgentForwarding no`) only means the command runs without an agent, as with OpenSSH.
+    fn request_agent(&mut self, channel: &mut Channel) -> Result<(), ssh2::Error> {
+        if !self.forward_agent {
+            return Ok(());
+        }
+        match self.retry_channel(channel, |c| c.request_auth_agent_forwarding()) {
+            Err(e) if is_fatal(&e) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Connects the agent channels the remote side opened to the local agent; true when there were any.
+    fn adopt_agent_channels(&mut self) -> bool {
+        if !self.forward_agent {
+            return false;
+        }
+        let opened = agent_forward::take_opened(&self.session);
+        let adopted = !opened.is_empty();
+        for channel in opened {
+            // Without a reachable local agent the bridge sees an immediate end of data and closes the channel,
+            // which the remote side reports as "no agent".
+            let local = std::env::var_os("SSH_AUTH_SOCK")
+                .and_then(|path| UnixStream::connect(path).ok())
+                .map(Ok)
+                .unwrap_or_else(|| UnixStream::pair().map(|(ours, _closed)| ours));
+            if let Ok(local) = local {
+                let _ = self.attach(Box::new(channel), local, None);
+            }
+        }
+        adopted
+    }
+
     /// Bridges an open channel to a new socket pair (two for a command with separate stderr).
-    fn bridge(&mut self, channel: Channel, separate_stderr: bool) -> io::Result<Opened> {
+    fn bridge(&mut self, channel: Box<dyn Link>, separate_stderr: bool) -> io::Result<Opened> {
         let (caller, local) = UnixStream::pair()?;
         // Room for several chunks on each side, so the caller and this thread do not take turns 200 KB at a time.
         for socket in [&caller, &local] {
             rustix::net::sockopt::set_socket_send_buffer_size(socket, 4 * CHUNK)?;
             rustix::net::sockopt::set_socket_recv_buffer_size(socket, 4 * CHUNK)?;
         }
-        local.set_nonblocking(true)?;
         let (caller_err, local_err) = if separate_stderr {
             let (caller_err, local_err) = UnixStream::pair()?;
-            local_err.set_nonblocking(true)?;
             let _ = caller_err.shutdown(std::net::Shutdown::Write);
             (Some(caller_err), Some(local_err))
         } else {
             (None, None)
         };
+        let done = self.attach(channel, local, local_err)?;
+        Ok(Opened {
+            stream: caller,
+            stderr: caller_err,
+            done,
+        })
+    }
+
+    /// Starts moving data between `channel` and the local socket(s); the receiver learns how the channel ended.
+    fn attach(
+        &mut self,
+        channel: Box<dyn Link>,
+        local: UnixStream,
+        local_err: Option<UnixStream>,
+    ) -> io::Result<Receiver<Exit>> {
+        local.set_nonblocking(true)?;
+        if let Some(err) = &local_err {
+            err.set_nonblocking(true)?;
+        }
         let (done_tx, done) = mpsc::channel();
         self.bridges.push(Bridge {
             channel,
@@ -487,11 +555,7 @@ impl Core {
             close_sent: false,
             done: done_tx,
         });
-        Ok(Opened {
-            stream: caller,
-            stderr: caller_err,
-            done,
-        })
+        Ok(done)
     }
 
     /// Repeats a session call until it stops blocking, keeping the other channels moving meanwhile.
@@ -588,7 +652,7 @@ impl Core {
             }
             index += 1;
         }
-        progress
+        progress | self.adopt_agent_channels()
     }
 
     /// Marks the connection dead and ends every channel with the reason.

@@ -1,11 +1,13 @@
 //! Remote operations over ssh2: cached connections served by one I/O thread each, `run`, `sudo`, `put`, `get`.
 
+mod agent_forward;
 mod auth;
 mod cache;
 mod connection;
 mod errors;
 mod io_thread;
 mod known_hosts;
+mod link;
 mod output_stream;
 mod run;
 mod shell;
