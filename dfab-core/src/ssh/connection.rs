@@ -1,9 +1,11 @@
 //! One SSH connection: opened and authenticated here, then served by its I/O thread for every caller.
 
+use std::fs::File;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
@@ -13,7 +15,7 @@ use std::time::Duration;
 use ssh2::{Session, Sftp};
 
 use super::auth::authenticate;
-use super::io_thread::{Core, Open, Opened, Request};
+use super::io_thread::{Core, FileEnd, Open, Opened, Request};
 use super::known_hosts::check_host_key;
 use super::target::Target;
 use super::SshError;
@@ -130,8 +132,12 @@ impl Connection {
     }
 
     fn open_channel(&self, open: Open) -> Result<Opened, SshError> {
+        self.open_with_file(open, None)
+    }
+
+    fn open_with_file(&self, open: Open, file: Option<FileEnd>) -> Result<Opened, SshError> {
         let (reply, answer) = mpsc::channel();
-        self.send(Request::Open(open, reply))?;
+        self.send(Request::Open(open, file, reply))?;
         answer
             .recv()
             .map_err(|_| self.closed())?
@@ -145,6 +151,40 @@ impl Connection {
             pty,
             combine_stderr,
         })
+    }
+
+    /// Runs `command` with `source` as its input, read by the connection's I/O thread; `path` names it in errors.
+    pub(crate) fn exec_from_file(
+        &self,
+        command: &str,
+        source: File,
+        path: &Path,
+    ) -> Result<Opened, SshError> {
+        self.open_with_file(
+            Open::Exec {
+                command: command.to_owned(),
+                pty: false,
+                combine_stderr: false,
+            },
+            Some(FileEnd::Source(source, path.to_owned())),
+        )
+    }
+
+    /// Runs `command` with its output written to `sink` by the connection's I/O thread; `path` names it in errors.
+    pub(crate) fn exec_into_file(
+        &self,
+        command: &str,
+        sink: File,
+        path: &Path,
+    ) -> Result<Opened, SshError> {
+        self.open_with_file(
+            Open::Exec {
+                command: command.to_owned(),
+                pty: false,
+                combine_stderr: false,
+            },
+            Some(FileEnd::Sink(sink, path.to_owned())),
+        )
     }
 
     /// An interactive login shell with a pty.

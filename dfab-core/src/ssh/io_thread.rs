@@ -6,9 +6,11 @@
 //! chunks whenever either side is ready. SFTP calls run on this thread as jobs that keep the channels moving
 //! while they wait.
 
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
@@ -67,9 +69,18 @@ pub struct Opened {
     pub done: Receiver<Exit>,
 }
 
+/// A local file the I/O thread reads a channel's input from, or writes its output to, sparing the caller a copy
+/// through the socket pair for bulk transfers.
+pub(crate) enum FileEnd {
+    /// The channel's input comes from this file.
+    Source(File, PathBuf),
+    /// The channel's output goes to this file.
+    Sink(File, PathBuf),
+}
+
 /// Work for the I/O thread.
 pub(crate) enum Request {
-    Open(Open, Sender<Result<Opened, String>>),
+    Open(Open, Option<FileEnd>, Sender<Result<Opened, String>>),
     Job(Box<dyn FnOnce(&mut Core) + Send>),
     Close(Sender<()>),
 }
@@ -144,6 +155,9 @@ impl Failure {
 struct Bridge {
     channel: Box<dyn Link>,
     local: UnixStream,
+    file: Option<FileEnd>,
+    /// Why reading or writing `file` failed.
+    file_error: Option<String>,
     local_err: Option<UnixStream>,
     to_remote: Pending,
     from_remote: Pending,
@@ -165,11 +179,22 @@ impl Bridge {
         let mut progress = false;
         // Caller → remote.
         if self.to_remote.is_empty() && !self.local_eof && !self.local_gone {
-            match self.to_remote.fill(|buf| self.local.read(buf)) {
-                Ok(Some(0)) => self.local_eof = true,
-                Ok(Some(_)) => progress = true,
-                Ok(None) => {}
-                Err(_) => self.local_gone = true,
+            if let Some(FileEnd::Source(file, path)) = &mut self.file {
+                match self.to_remote.fill(|buf| file.read(buf)) {
+                    Ok(Some(0)) => self.local_eof = true,
+                    Ok(_) => progress = true,
+                    Err(e) => {
+                        self.file_error = Some(format!("cannot read '{}': {e}", path.display()));
+                        self.local_gone = true;
+                    }
+                }
+            } else {
+                match self.to_remote.fill(|buf| self.local.read(buf)) {
+                    Ok(Some(0)) => self.local_eof = true,
+                    Ok(Some(_)) => progress = true,
+                    Ok(None) => {}
+                    Err(_) => self.local_gone = true,
+                }
             }
         }
         while !self.to_remote.is_empty() && !self.local_gone {
@@ -227,6 +252,24 @@ impl Bridge {
                 Some(sink) => (&mut self.from_remote_err, sink),
                 None => return Ok(false),
             }
+        } else if let Some(FileEnd::Sink(file, path)) = &mut self.file {
+            let channel = &mut self.channel;
+            return match self.from_remote.fill(|buf| channel.receive(0, buf)) {
+                Ok(Some(n)) if n > 0 => {
+                    // After a failed write the rest of the data is read and dropped until the channel closes.
+                    if !self.local_gone {
+                        if let Err(e) = file.write_all(self.from_remote.bytes()) {
+                            self.file_error =
+                                Some(format!("cannot write '{}': {e}", path.display()));
+                            self.local_gone = true;
+                        }
+                    }
+                    self.from_remote.consume(n);
+                    Ok(true)
+                }
+                Ok(_) => Ok(false),
+                Err(e) => Err(Failure::Connection(e.to_string())),
+            };
         } else {
             (&mut self.from_remote, &mut self.local)
         };
@@ -277,7 +320,7 @@ impl Bridge {
         let exit = Exit {
             status,
             signal,
-            error: None,
+            error: self.file_error.take(),
         };
         let _caller_may_be_gone = self.done.send(exit);
         Ok(true)
@@ -294,7 +337,9 @@ impl Bridge {
     fn interest(&self) -> Vec<(BorrowedFd<'_>, PollFlags)> {
         let mut fds = Vec::new();
         let mut local = PollFlags::empty();
-        if self.to_remote.is_empty() && !self.local_eof && !self.local_gone {
+        // A file source is always ready; it is read whenever the channel took the last chunk.
+        let reads_socket = !matches!(self.file, Some(FileEnd::Source(..)));
+        if reads_socket && self.to_remote.is_empty() && !self.local_eof && !self.local_gone {
             local |= PollFlags::IN;
         }
         if !self.from_remote.is_empty() && !self.local_gone {
@@ -402,10 +447,10 @@ impl Core {
 
     fn handle(&mut self, request: Request) {
         match request {
-            Request::Open(open, reply) => {
+            Request::Open(open, file, reply) => {
                 let result = match &self.broken {
                     Some(reason) => Err(reason.clone()),
-                    None => self.open(open),
+                    None => self.open(open, file),
                 };
                 let _ = reply.send(result);
             }
@@ -424,7 +469,7 @@ impl Core {
         }
     }
 
-    fn open(&mut self, open: Open) -> Result<Opened, String> {
+    fn open(&mut self, open: Open, file: Option<FileEnd>) -> Result<Opened, String> {
         let channel = self.open_channel(&open).map_err(|e| self.describe(&e))?;
         let separate_stderr = matches!(
             open,
@@ -434,7 +479,7 @@ impl Core {
                 ..
             }
         );
-        self.bridge(Box::new(channel), separate_stderr)
+        self.bridge(Box::new(channel), separate_stderr, file)
             .map_err(|e| format!("cannot create a local socket pair: {e}"))
     }
 
@@ -499,14 +544,19 @@ impl Core {
                 .map(Ok)
                 .unwrap_or_else(|| UnixStream::pair().map(|(ours, _closed)| ours));
             if let Ok(local) = local {
-                let _ = self.attach(Box::new(channel), local, None);
+                let _ = self.attach(Box::new(channel), local, None, None);
             }
         }
         adopted
     }
 
     /// Bridges an open channel to a new socket pair (two for a command with separate stderr).
-    fn bridge(&mut self, channel: Box<dyn Link>, separate_stderr: bool) -> io::Result<Opened> {
+    fn bridge(
+        &mut self,
+        channel: Box<dyn Link>,
+        separate_stderr: bool,
+        file: Option<FileEnd>,
+    ) -> io::Result<Opened> {
         let (caller, local) = UnixStream::pair()?;
         // Room for several chunks on each side, so the caller and this thread do not take turns 200 KB at a time.
         for socket in [&caller, &local] {
@@ -520,7 +570,7 @@ impl Core {
         } else {
             (None, None)
         };
-        let done = self.attach(channel, local, local_err)?;
+        let done = self.attach(channel, local, local_err, file)?;
         Ok(Opened {
             stream: caller,
             stderr: caller_err,
@@ -534,6 +584,7 @@ impl Core {
         channel: Box<dyn Link>,
         local: UnixStream,
         local_err: Option<UnixStream>,
+        file: Option<FileEnd>,
     ) -> io::Result<Receiver<Exit>> {
         local.set_nonblocking(true)?;
         if let Some(err) = &local_err {
@@ -543,6 +594,8 @@ impl Core {
         self.bridges.push(Bridge {
             channel,
             local,
+            file,
+            file_error: None,
             local_err,
             to_remote: Pending::default(),
             from_remote: Pending::default(),

@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -22,8 +22,6 @@ use super::{Connection, SshError};
 use crate::cli::expand_home;
 use crate::env::{env, hide, Level};
 use crate::exec::output;
-
-const CHUNK: usize = 256 * 1024;
 
 /// The paths a transfer wrote, and the sources that failed (with `warn_only`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -220,7 +218,7 @@ impl Remote {
 
     /// Streams a local file into `remote` through a temporary name, renamed once every byte arrived.
     fn upload(&self, local: &Path, remote: &str, mode: Option<u32>) -> anyhow::Result<()> {
-        let mut file =
+        let file =
             File::open(local).with_context(|| format!("cannot read '{}'", local.display()))?;
         let size = file
             .metadata()
@@ -236,28 +234,8 @@ impl Remote {
             t = quote(&temp),
             r = quote(remote)
         );
-        let opened = self.connection.exec(&command, false, false)?;
-        let reader = collect_stderr(opened.stderr);
-        let mut buffer = vec![0u8; CHUNK];
-        let mut sent = Ok(());
-        loop {
-            let n = file
-                .read(&mut buffer)
-                .with_context(|| format!("cannot read '{}'", local.display()))?;
-            if n == 0 {
-                break;
-            }
-            if let Err(e) = (&opened.stream).write_all(&buffer[..n]) {
-                sent = Err(e);
-                break;
-            }
-        }
-        let _ = opened.stream.shutdown(std::net::Shutdown::Write);
-        let mut rest = Vec::new();
-        let _ = (&opened.stream).read_to_end(&mut rest);
-        let error_text = reader.join().unwrap_or_default();
-        self.finish(opened.done.recv().ok(), &error_text)?;
-        sent.map_err(|e| anyhow!("the upload stream broke: {e}"))
+        let opened = self.connection.exec_from_file(&command, file, local)?;
+        self.conclude(opened)
     }
 
     /// Streams `remote` into a local file through a temporary name.
@@ -279,37 +257,25 @@ impl Remote {
     }
 
     fn download_to(&self, remote: &str, temp: &Path) -> anyhow::Result<()> {
-        let mut file =
+        let file =
             File::create(temp).with_context(|| format!("cannot write '{}'", temp.display()))?;
-        let opened = self
-            .connection
-            .exec(&format!("cat {}", quote(remote)), false, false)?;
-        let reader = collect_stderr(opened.stderr);
-        let _ = opened.stream.shutdown(std::net::Shutdown::Write);
-        let mut buffer = vec![0u8; CHUNK];
-        let mut received = Ok(());
-        loop {
-            match (&opened.stream).read(&mut buffer) {
-                Ok(0) => break,
-                Ok(n) => {
-                    if let Err(e) = file.write_all(&buffer[..n]) {
-                        received = Err(anyhow!("cannot write '{}': {e}", temp.display()));
-                        break;
-                    }
-                }
-                Err(e) => {
-                    received = Err(anyhow!("the download stream broke: {e}"));
-                    break;
-                }
-            }
-        }
-        drop(opened.stream);
-        let error_text = reader.join().unwrap_or_default();
-        self.finish(opened.done.recv().ok(), &error_text)?;
-        received
+        let opened =
+            self.connection
+                .exec_into_file(&format!("cat {}", quote(remote)), file, temp)?;
+        self.conclude(opened)
     }
 
     /// Turns a channel's end into an error when it failed: the dropped connection, or the remote command's message.
+    /// Waits for a transfer the I/O thread moves on its own, and judges how it ended.
+    fn conclude(&self, opened: super::Opened) -> anyhow::Result<()> {
+        let reader = collect_stderr(opened.stderr);
+        let _ = opened.stream.shutdown(std::net::Shutdown::Write);
+        let mut rest = Vec::new();
+        let _ = (&opened.stream).read_to_end(&mut rest);
+        let error_text = reader.join().unwrap_or_default();
+        self.finish(opened.done.recv().ok(), &error_text)
+    }
+
     fn finish(&self, exit: Option<super::Exit>, error_text: &str) -> anyhow::Result<()> {
         let exit = exit.ok_or_else(|| anyhow!("the connection to {} closed", self.host))?;
         if let Some(error) = exit.error {
