@@ -19,10 +19,12 @@
 extern crate self as dfab_core;
 
 pub mod cli;
+pub mod docker;
 pub mod env;
 pub mod exec;
 pub mod ssh;
 pub mod task;
+pub mod tasks;
 
 #[doc(hidden)]
 pub use anyhow;

@@ -137,6 +137,21 @@ env_keys! {
     dedupe_hosts: bool = true,
     /// Do not load `~/.ssh/known_hosts` (`-D`).
     disable_known_hosts: bool = false,
+    /// Docker API version to speak, e.g. `"1.41"`; `None` negotiates with the engine.
+    docker_api_version: Option<String> = None,
+    /// The Docker engine's address: `unix:///var/run/docker.sock`, `http+unix://…`, a bare socket path or
+    /// `tcp://host:port`; `None` uses `DOCKER_HOST` locally and `/var/run/docker.sock` on hosts.
+    docker_base_url: Option<String> = None,
+    /// Image tags that `docker.cleanup_images:remove_old=true` keeps besides `latest`.
+    docker_keep_tags: Vec<String> = Vec::new(),
+    /// Seconds one Docker API request may take.
+    docker_timeout: u64 = 60,
+    /// How to reach a host's engine: `socat`, `streamlocal` or `tcp`.
+    docker_tunnel: String = "socat".into(),
+    /// First local port of `docker::local_tunnel()` endpoints, one per host counting up.
+    docker_tunnel_local_port: u16 = 22024,
+    /// The engine's TCP port on the host for `docker_tunnel=tcp` with a base URL without a port.
+    docker_tunnel_remote_port: u16 = 2375,
     /// Close connections after each host's run of a task (`-e`).
     eagerly_disconnect: bool = false,
     /// Echo local input sent to remote commands without a pty.
@@ -223,6 +238,10 @@ env_keys! {
     skip_bad_hosts: bool = false,
     /// Warn about unknown task names and go on (`--skip-unknown-tasks`).
     skip_unknown_tasks: bool = false,
+    /// Let a `docker::local_tunnel()` endpoint accept any number of connections; `false` closes it after the first.
+    socat_fork: bool = true,
+    /// Do not print the socat command line when a tunnel channel opens.
+    socat_quiet: bool = true,
     /// The SSH config file (`--ssh-config-path`).
     ssh_config_path: String = "~/.ssh/config".into(),
     /// Password for sudo prompts only (`--sudo-password`).

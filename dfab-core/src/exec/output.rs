@@ -54,6 +54,13 @@ pub fn puts(text: &str) {
     }
 }
 
+/// Prints `text` as it is, without the host prefix, at the `user` level, like Fabric's `fastprint`.
+pub fn fastprint(text: &str) {
+    if env().output.user {
+        write(Stream::Stdout, text);
+    }
+}
+
 /// Command output lines as `[host] out: line` (or `err:`), each line whole.
 pub(crate) fn command_lines(stream: Stream, text: &str) {
     let env = env();

@@ -92,8 +92,8 @@ pub fn get(remote: &str, local: &str) -> anyhow::Result<Transferred> {
     get_with(remote, local, &GetOptions::default())
 }
 
-/// Quotes a path for the remote shell.
-fn quote(path: &str) -> String {
+/// Quotes a word (a path, an image name) for the remote shell.
+pub fn quote(path: &str) -> String {
     format!("'{}'", path.replace('\'', "'\\''"))
 }
 

@@ -70,11 +70,12 @@ fn python_str(raw: &str) -> String {
     format!("'{}'", raw.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
-/// Parses Fabric's spellings of a boolean: true/false, yes/no, on/off, 1/0 in any case.
+/// Parses Fabric's spellings of a boolean: true/false, yes/no, on/off, 1/0 in any case, and the empty string as false.
 pub fn parse_bool(value: &str) -> Option<bool> {
     match value.to_ascii_lowercase().as_str() {
         "true" | "yes" | "on" | "1" => Some(true),
-        "false" | "no" | "off" | "0" => Some(false),
+        // An empty argument is false, as Python's truthiness made it in Fabric (`list_containers:`).
+        "false" | "no" | "off" | "0" | "" => Some(false),
         _ => None,
     }
 }

@@ -1,0 +1,356 @@
+//! `DockerClient`: bollard behind a synchronous facade, bound to one host's engine.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bollard::errors::Error as BollardError;
+use bollard::{BollardRequest, ClientVersion, Docker};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use super::endpoint::{Endpoint, Tunnel, DEFAULT_SOCKET};
+use super::runtime::block_on;
+use super::ssh_transport::SshConnector;
+use super::DockerError;
+use crate::env::Env;
+use crate::exec::output;
+use crate::ssh::Connection;
+
+/// The oldest engine API dfab speaks (Docker 1.12, 2016): every endpoint and field the tasks use exists there.
+pub const MINIMUM_API: ClientVersion = ClientVersion {
+    major_version: 1,
+    minor_version: 24,
+};
+
+/// A Docker engine client for one host (or the local engine), the counterpart of docker-fabric's
+/// `docker_fabric()`.
+pub struct DockerClient {
+    docker: Docker,
+    /// `localhost` for the local engine, else the host string.
+    host: String,
+    endpoint: Endpoint,
+    tunnel: Option<Tunnel>,
+    connection: Option<Arc<Connection>>,
+    timeout: u64,
+}
+
+impl DockerClient {
+    /// Connects to the engine of `env.host_string` (through its SSH connection) or, without a host, the local one,
+    /// and settles the API version.
+    pub fn connect(env: &Env) -> Result<DockerClient, DockerError> {
+        let pinned = env
+            .docker_api_version
+            .as_deref()
+            .map(parse_api_version)
+            .transpose()?;
+        let version = pinned.as_ref().unwrap_or(bollard::API_DEFAULT_VERSION);
+        let timeout = env.docker_timeout;
+        let mut client = match &env.host_string {
+            None => {
+                let url = env
+                    .docker_base_url
+                    .clone()
+                    .or_else(|| std::env::var("DOCKER_HOST").ok())
+                    .unwrap_or_else(|| format!("unix://{DEFAULT_SOCKET}"));
+                let endpoint = Endpoint::parse(&url, env.docker_tunnel_remote_port)?;
+                let docker = match &endpoint {
+                    Endpoint::Unix(path) => Docker::connect_with_unix(path, timeout, version),
+                    Endpoint::Tcp { host, port } => {
+                        Docker::connect_with_http(&format!("tcp://{host}:{port}"), timeout, version)
+                    }
+                }
+                .map_err(|e| DockerError::BadBaseUrl {
+                    url: format!("{url} ({e})"),
+                })?;
+                DockerClient {
+                    docker,
+                    host: "localhost".into(),
+                    endpoint,
+                    tunnel: None,
+                    connection: None,
+                    timeout,
+                }
+            }
+            Some(host) => {
+                let url = env
+                    .docker_base_url
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_SOCKET.to_owned());
+                let endpoint = Endpoint::parse(&url, env.docker_tunnel_remote_port)?;
+                let tunnel = Tunnel::parse(&env.docker_tunnel, &endpoint)?;
+                let connection = crate::ssh::connection(host)?;
+                let connector = SshConnector::new(
+                    Arc::clone(&connection),
+                    tunnel.clone(),
+                    endpoint.clone(),
+                    host.clone(),
+                    !env.socat_quiet,
+                );
+                let http = Arc::new(Client::builder(TokioExecutor::new()).build(connector));
+                let transport = move |request: BollardRequest| {
+                    let http = Arc::clone(&http);
+                    async move { http.request(request).await.map_err(BollardError::from) }
+                };
+                let docker = Docker::connect_with_custom_transport(
+                    transport,
+                    Some("http://docker"),
+                    timeout,
+                    version,
+                )
+                .map_err(|e| DockerError::BadBaseUrl {
+                    url: format!("{url} ({e})"),
+                })?;
+                DockerClient {
+                    docker,
+                    host: host.clone(),
+                    endpoint,
+                    tunnel: Some(tunnel),
+                    connection: Some(connection),
+                    timeout,
+                }
+            }
+        };
+        if pinned.is_none() {
+            let docker = client.docker.clone();
+            client.docker = client.call("the API version negotiation", |_| {
+                docker.negotiate_version()
+            })?;
+        }
+        let version = client.docker.client_version();
+        if version < MINIMUM_API {
+            return Err(DockerError::ApiTooOld {
+                host: client.host.clone(),
+                version: version.to_string(),
+                minimum: MINIMUM_API.to_string(),
+            });
+        }
+        Ok(client)
+    }
+
+    /// The host string, or `localhost` for the local engine.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The API version in use, such as `1.41`.
+    pub fn api_version(&self) -> String {
+        self.docker.client_version().to_string()
+    }
+
+    /// The SSH connection the client's channels use, if it talks to a remote host.
+    pub fn connection(&self) -> Option<&Arc<Connection>> {
+        self.connection.as_ref()
+    }
+
+    /// The bollard client, for async code that needs an API this facade does not cover.
+    pub fn docker(&self) -> Docker {
+        self.docker.clone()
+    }
+
+    /// Runs one bollard call to completion; `what` names it in errors.
+    pub fn call<T, F, Fut>(&self, what: &str, call: F) -> Result<T, DockerError>
+    where
+        F: FnOnce(Docker) -> Fut,
+        Fut: Future<Output = Result<T, BollardError>>,
+    {
+        let outcome =
+            block_on(call(self.docker.clone())).map_err(|e| DockerError::TunnelDropped {
+                host: self.host.clone(),
+                what: what.to_owned(),
+                reason: e,
+            })?;
+        outcome.map_err(|e| self.explain(what, e))
+    }
+
+    /// Like [`call`](Self::call), for calls that change the engine: prints `[host] docker: <what>` first.
+    pub fn act<T, F, Fut>(&self, what: &str, call: F) -> Result<T, DockerError>
+    where
+        F: FnOnce(Docker) -> Fut,
+        Fut: Future<Output = Result<T, BollardError>>,
+    {
+        output::running(&format!("docker: {what}"));
+        self.call(what, call)
+    }
+
+    /// Runs any future on the Docker runtime (streams, progress loops); errors inside it go through
+    /// [`explain`](Self::explain).
+    pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, DockerError> {
+        block_on(future).map_err(|e| DockerError::TunnelDropped {
+            host: self.host.clone(),
+            what: "a Docker request".into(),
+            reason: e,
+        })
+    }
+
+    /// Turns a bollard error into the `DockerError` that says what happened, looking at the host when the
+    /// transport failed (is the engine running, may the user use its socket, is socat installed).
+    pub fn explain(&self, what: &str, error: BollardError) -> DockerError {
+        match error {
+            BollardError::DockerResponseServerError {
+                status_code,
+                message,
+            } => DockerError::Api {
+                host: self.host.clone(),
+                what: what.to_owned(),
+                status: status_code,
+                message,
+            },
+            BollardError::DockerStreamError { error } => DockerError::Api {
+                host: self.host.clone(),
+                what: what.to_owned(),
+                status: 500,
+                message: error,
+            },
+            BollardError::RequestTimeoutError => DockerError::Timeout {
+                host: self.host.clone(),
+                what: what.to_owned(),
+                seconds: self.timeout,
+            },
+            other => self.diagnose(what, &other),
+        }
+    }
+
+    /// The timeout of one request, in seconds.
+    pub fn timeout(&self) -> u64 {
+        self.timeout
+    }
+
+    /// A copy of this client whose requests may take `timeout`.
+    pub fn with_timeout(&self, timeout: Duration) -> DockerClient {
+        DockerClient {
+            docker: self.docker.clone().with_timeout(timeout),
+            host: self.host.clone(),
+            endpoint: self.endpoint.clone(),
+            tunnel: self.tunnel.clone(),
+            connection: self.connection.clone(),
+            timeout: timeout.as_secs(),
+        }
+    }
+
+    fn diagnose(&self, what: &str, error: &BollardError) -> DockerError {
+        let reason = error_chain(error);
+        let socket = self.endpoint.describe();
+        let finding = match (&self.connection, &self.endpoint) {
+            (None, Endpoint::Unix(path)) => match std::os::unix::net::UnixStream::connect(path) {
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                    Finding::NoPermission(
+                        std::env::var("USER")
+                            .unwrap_or_else(|_| crate::env::env().local_user.clone()),
+                    )
+                }
+                Err(_) => Finding::NoEngine,
+                Ok(_) => Finding::Nothing,
+            },
+            (Some(connection), Endpoint::Unix(path)) if !connection.is_broken() => {
+                probe_host(connection, path, self.tunnel == Some(Tunnel::Socat))
+            }
+            (None, Endpoint::Tcp { .. }) if reason.contains("refused") => Finding::NoEngine,
+            _ => Finding::Nothing,
+        };
+        match finding {
+            Finding::NoSocat => DockerError::SocatMissing {
+                host: self.host.clone(),
+            },
+            Finding::NoEngine => DockerError::EngineNotRunning {
+                host: self.host.clone(),
+                socket,
+            },
+            Finding::NoPermission(user) => DockerError::PermissionDenied {
+                host: self.host.clone(),
+                socket,
+                user,
+            },
+            Finding::Nothing => DockerError::TunnelDropped {
+                host: self.host.clone(),
+                what: what.to_owned(),
+                reason,
+            },
+        }
+    }
+}
+
+/// What a look at the host found after a transport error.
+enum Finding {
+    NoSocat,
+    NoEngine,
+    NoPermission(String),
+    Nothing,
+}
+
+/// Checks on the host why the engine's socket could not be used, in one command.
+fn probe_host(connection: &Connection, socket: &str, needs_socat: bool) -> Finding {
+    let quoted = crate::ssh::quote(socket);
+    let command = format!(
+        "{socat}test -S {quoted} || echo no-engine; test -r {quoted} -a -w {quoted} || echo no-permission; id -un",
+        socat = if needs_socat {
+            "command -v socat >/dev/null 2>&1 || echo no-socat; "
+        } else {
+            ""
+        }
+    );
+    let Ok(opened) = connection.exec(&command, false, true) else {
+        return Finding::Nothing;
+    };
+    let _ = opened.stream.shutdown(std::net::Shutdown::Write);
+    let mut text = String::new();
+    let _ = std::io::Read::read_to_string(&mut &opened.stream, &mut text);
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    if lines.contains(&"no-socat") {
+        Finding::NoSocat
+    } else if lines.contains(&"no-engine") {
+        Finding::NoEngine
+    } else if lines.contains(&"no-permission") {
+        Finding::NoPermission(lines.last().copied().unwrap_or("the login user").to_owned())
+    } else {
+        Finding::Nothing
+    }
+}
+
+/// An error and its causes on one line.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Reads `MAJOR.MINOR`.
+fn parse_api_version(text: &str) -> Result<ClientVersion, DockerError> {
+    let bad = || DockerError::BadApiVersion {
+        version: text.to_owned(),
+    };
+    let (major, minor) = text.trim().split_once('.').ok_or_else(bad)?;
+    Ok(ClientVersion {
+        major_version: major.parse().map_err(|_| bad())?,
+        minor_version: minor.parse().map_err(|_| bad())?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_versions() {
+        assert_eq!(
+            parse_api_version("1.41").ok(),
+            Some(ClientVersion {
+                major_version: 1,
+                minor_version: 41
+            })
+        );
+        assert_eq!(
+            parse_api_version("latest").err().map(|e| e.to_string()),
+            Some("docker_api_version 'latest' is not an API version such as 1.41".into())
+        );
+        assert!(parse_api_version("1").is_err());
+    }
+}

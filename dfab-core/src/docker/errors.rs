@@ -1,0 +1,105 @@
+//! `DockerError`: what can go wrong between a task and a Docker engine, each with one line that says what to do.
+
+/// A failed Docker operation.
+#[derive(Debug, thiserror::Error)]
+pub enum DockerError {
+    /// A base URL that is not a Unix socket or TCP address.
+    #[error("docker_base_url '{url}' is not a Docker address: expected unix:///path, http+unix://…, a socket path or tcp://host:port")]
+    BadBaseUrl {
+        /// The URL given.
+        url: String,
+    },
+    /// An unknown `docker_tunnel` value, or one that does not fit the base URL.
+    #[error("docker_tunnel '{kind}' {reason}")]
+    BadTunnel {
+        /// The value given.
+        kind: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A `docker_api_version` that is not `MAJOR.MINOR`.
+    #[error("docker_api_version '{version}' is not an API version such as 1.41")]
+    BadApiVersion {
+        /// The value given.
+        version: String,
+    },
+    /// No engine listens on the socket.
+    #[error("the Docker engine on {host} is not running: nothing listens on {socket}")]
+    EngineNotRunning {
+        /// The host (or `localhost`).
+        host: String,
+        /// The socket or address tried.
+        socket: String,
+    },
+    /// The login user may not use the engine's socket.
+    #[error("permission denied on {socket} on {host}: add {user} to the docker group (or connect as a user in it)")]
+    PermissionDenied {
+        /// The host (or `localhost`).
+        host: String,
+        /// The socket.
+        socket: String,
+        /// The user who lacks the permission.
+        user: String,
+    },
+    /// socat is not installed on the host.
+    #[error("socat is not installed on {host}: install it there, or set docker_tunnel=streamlocal to reach the socket without it")]
+    SocatMissing {
+        /// The host.
+        host: String,
+    },
+    /// The engine is older than dfab supports.
+    #[error("the Docker engine on {host} speaks API {version}; dfab needs API {minimum} or newer")]
+    ApiTooOld {
+        /// The host (or `localhost`).
+        host: String,
+        /// The engine's API version.
+        version: String,
+        /// The oldest API dfab supports.
+        minimum: String,
+    },
+    /// The SSH channel carrying the request broke.
+    #[error("the Docker tunnel to {host} dropped during {what}: {reason}")]
+    TunnelDropped {
+        /// The host.
+        host: String,
+        /// The request.
+        what: String,
+        /// What the transport reported.
+        reason: String,
+    },
+    /// The request took longer than its timeout.
+    #[error("{what} on {host} timed out after {seconds} s")]
+    Timeout {
+        /// The host (or `localhost`).
+        host: String,
+        /// The request.
+        what: String,
+        /// The timeout.
+        seconds: u64,
+    },
+    /// The engine answered with an error.
+    #[error("{what} on {host} failed: {message}")]
+    Api {
+        /// The host (or `localhost`).
+        host: String,
+        /// The request.
+        what: String,
+        /// The HTTP status.
+        status: u16,
+        /// The engine's message.
+        message: String,
+    },
+    /// Opening the SSH channel or connection failed.
+    #[error(transparent)]
+    Ssh(#[from] anyhow::Error),
+}
+
+impl DockerError {
+    /// The HTTP status of an engine error (404 for a missing object), if this is one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            DockerError::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}

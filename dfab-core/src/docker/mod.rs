@@ -1,0 +1,16 @@
+//! The Docker client: bollard behind a synchronous facade, reaching a host's engine through its SSH connection
+//! (one channel per HTTP connection) or the local engine directly.
+
+mod cache;
+mod client;
+mod endpoint;
+mod errors;
+mod maintenance;
+mod runtime;
+mod ssh_transport;
+
+pub use cache::docker_client;
+pub use client::{DockerClient, MINIMUM_API};
+pub use endpoint::{Endpoint, Tunnel, DEFAULT_SOCKET};
+pub use errors::DockerError;
+pub use maintenance::{ContainerRef, RemovedAll};

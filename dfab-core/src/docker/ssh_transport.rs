@@ -1,0 +1,145 @@
+//! The hyper connector that gives bollard one SSH channel per HTTP connection, on the host's cached connection.
+//!
+//! Channels are local socket pairs served by the connection's I/O thread, so each one is an ordinary Unix stream
+//! to tokio; no TCP port is opened that other local users could reach.
+
+use std::future::Future;
+use std::io;
+use std::os::unix::net::UnixStream as StdUnixStream;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use hyper::Uri;
+use hyper_util::client::legacy::connect::{Connected, Connection as HyperConnection};
+use hyper_util::rt::TokioIo;
+
+use super::endpoint::{Endpoint, Tunnel};
+use crate::exec::output::{self, Stream};
+use crate::ssh::Connection;
+
+/// Opens tunnel channels to one host's engine.
+#[derive(Clone)]
+pub(crate) struct SshConnector {
+    connection: Arc<Connection>,
+    tunnel: Tunnel,
+    endpoint: Endpoint,
+    host: String,
+    /// Print the socat command line for each channel (`socat_quiet = false`).
+    show_socat: bool,
+}
+
+impl SshConnector {
+    pub(crate) fn new(
+        connection: Arc<Connection>,
+        tunnel: Tunnel,
+        endpoint: Endpoint,
+        host: String,
+        show_socat: bool,
+    ) -> SshConnector {
+        SshConnector {
+            connection,
+            tunnel,
+            endpoint,
+            host,
+            show_socat,
+        }
+    }
+
+    /// Opens one channel; blocking, so it runs on tokio's blocking pool.
+    fn open(&self) -> io::Result<TunnelStream> {
+        let (stream, stderr) = match (&self.tunnel, &self.endpoint) {
+            (Tunnel::Socat, endpoint) => {
+                let command = Tunnel::socat_command(endpoint);
+                if self.show_socat {
+                    output::write(
+                        Stream::Stdout,
+                        &format!("[{}] socat: {command}\n", self.host),
+                    );
+                }
+                let opened = self
+                    .connection
+                    .exec(&command, false, false)
+                    .map_err(io::Error::other)?;
+                (opened.stream, opened.stderr)
+            }
+            (_, Endpoint::Unix(path)) => (
+                self.connection
+                    .stream_local(path)
+                    .map_err(io::Error::other)?,
+                None,
+            ),
+            (_, Endpoint::Tcp { host, port }) => (
+                self.connection
+                    .tcpip(host, *port)
+                    .map_err(io::Error::other)?,
+                None,
+            ),
+        };
+        stream.set_nonblocking(true)?;
+        Ok(TunnelStream {
+            io: TokioIo::new(tokio::net::UnixStream::from_std(stream)?),
+            _stderr: stderr,
+        })
+    }
+}
+
+impl tower_service::Service<Uri> for SshConnector {
+    type Response = TunnelStream;
+    type Error = io::Error;
+    type Future = Pin<Box<dyn Future<Output = io::Result<TunnelStream>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _uri: Uri) -> Self::Future {
+        let connector = self.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || connector.open())
+                .await
+                .map_err(io::Error::other)?
+        })
+    }
+}
+
+/// One HTTP connection's SSH channel.
+pub(crate) struct TunnelStream {
+    io: TokioIo<tokio::net::UnixStream>,
+    /// socat's stderr, kept open (and unread) for the channel's life: closing it would end the channel.
+    _stderr: Option<StdUnixStream>,
+}
+
+impl HyperConnection for TunnelStream {
+    fn connected(&self) -> Connected {
+        Connected::new()
+    }
+}
+
+impl hyper::rt::Read for TunnelStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl hyper::rt::Write for TunnelStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}

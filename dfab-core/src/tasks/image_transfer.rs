@@ -1,0 +1,270 @@
+//! `docker.save_image` and `docker.load_image`: moving images between a host's engine and local files.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use bollard::query_parameters::ImportImageOptions;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::io::AsyncReadExt;
+
+use crate::docker::{docker_client, DockerError};
+use crate::env::env;
+use crate::exec::output::puts;
+use crate::ssh::{quote, run_with, RunOptions};
+use crate::task;
+
+/// Bytes read from the tarball per chunk sent to the engine.
+const CHUNK: usize = 256 * 1024;
+
+/// A progress bar for `total` bytes on stderr (hidden when stderr is not a terminal).
+fn progress(total: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// The default file name for a saved image: `<image>.tar.gz` with `/` and `:` made safe.
+fn default_file_name(image: &str) -> String {
+    format!("{}.tar.gz", image.replace(['/', ':'], "_"))
+}
+
+/// Saves `image` of the current host (or the local engine) into a gzip tarball at `filename`, with the
+/// Docker command line on the host, and returns the local path.
+pub fn save_image_file(image: &str, filename: Option<&str>) -> anyhow::Result<PathBuf> {
+    let target = PathBuf::from(
+        filename
+            .map(str::to_owned)
+            .unwrap_or_else(|| default_file_name(image)),
+    );
+    let client = docker_client()?;
+    let name = image.to_owned();
+    client
+        .call(&format!("inspecting image {image}"), |d| async move {
+            d.inspect_image(&name).await
+        })
+        .map_err(|e| match e.status() {
+            Some(404) => anyhow!("image '{image}' does not exist on {}", client.host()),
+            _ => e.into(),
+        })?;
+    let Some(host) = env().host_string.clone() else {
+        let command = format!(
+            "docker save {} | gzip > {}",
+            quote(image),
+            quote(&target.display().to_string())
+        );
+        crate::exec::local(&command)?;
+        return Ok(target);
+    };
+    let remote = format!("/tmp/dfab-save-{}", std::process::id());
+    let saved = save_on_host(image, &remote, &target, &host);
+    let _ = run_with(
+        &format!("rm -f {r} {r}.status", r = quote(&remote)),
+        &RunOptions {
+            quiet: true,
+            ..RunOptions::default()
+        },
+    );
+    saved?;
+    Ok(target)
+}
+
+fn save_on_host(image: &str, remote: &str, target: &Path, host: &str) -> anyhow::Result<()> {
+    let r = quote(remote);
+    // `sh` has no pipefail: `docker save`'s status travels in a side file.
+    let command = format!(
+        "{{ docker save {i}; echo $? > {r}.status; }} | gzip > {r} && test \"$(cat {r}.status)\" = 0 && wc -c < {r}",
+        i = quote(image)
+    );
+    let made = run_with(
+        &command,
+        &RunOptions {
+            pty: Some(false),
+            combine_stderr: Some(false),
+            warn_only: true,
+            quiet: true,
+            ..RunOptions::default()
+        },
+    )?;
+    if made.failed {
+        bail!(
+            "docker save {image} failed on {host}: {}",
+            made.stderr.trim().lines().last().unwrap_or("no message")
+        );
+    }
+    let size: u64 = made.stdout.trim().parse().unwrap_or(0);
+    let connection = crate::ssh::connection(host)?;
+    let opened = connection.exec(&format!("cat {r}"), false, false)?;
+    let _ = opened.stream.shutdown(std::net::Shutdown::Write);
+    let partial = PathBuf::from(format!("{}.part", target.display()));
+    let mut file =
+        File::create(&partial).with_context(|| format!("cannot write '{}'", partial.display()))?;
+    let bar = progress(size, &format!("saving {image}"));
+    let mut buffer = vec![0u8; CHUNK];
+    let mut received = 0u64;
+    let copied: anyhow::Result<()> = loop {
+        match (&opened.stream).read(&mut buffer) {
+            Ok(0) => break Ok(()),
+            Ok(n) => {
+                if let Err(e) = file.write_all(&buffer[..n]) {
+                    break Err(anyhow!("cannot write '{}': {e}", partial.display()));
+                }
+                received += n as u64;
+                bar.set_position(received);
+            }
+            Err(e) => break Err(anyhow!("the download of {image} from {host} broke: {e}")),
+        }
+    };
+    bar.finish_and_clear();
+    let complete = copied.and_then(|()| {
+        if received == size {
+            Ok(())
+        } else {
+            Err(anyhow!(
+                "the download of {image} from {host} stopped after {received} of {size} bytes"
+            ))
+        }
+    });
+    match complete.and_then(|()| {
+        std::fs::rename(&partial, target)
+            .with_context(|| format!("cannot write '{}'", target.display()))
+    }) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
+    }
+}
+
+/// Whether the first bytes are those of a gzip file or a tar archive.
+fn is_tarball(head: &[u8]) -> bool {
+    head.starts_with(&[0x1f, 0x8b]) || head.get(257..262) == Some(b"ustar".as_slice())
+}
+
+/// Streams a plain or gzip image tarball into the current host's engine, the upload allowed `timeout`, and
+/// returns the engine's report lines (`Loaded image: …`).
+pub fn load_image_file(filename: &Path, timeout: Duration) -> anyhow::Result<Vec<String>> {
+    let mut file =
+        File::open(filename).with_context(|| format!("cannot read '{}'", filename.display()))?;
+    let size = file
+        .metadata()
+        .with_context(|| format!("cannot read '{}'", filename.display()))?
+        .len();
+    let mut head = Vec::with_capacity(512);
+    (&mut file)
+        .take(512)
+        .read_to_end(&mut head)
+        .with_context(|| format!("cannot read '{}'", filename.display()))?;
+    if !is_tarball(&head) {
+        bail!(
+            "'{}' is not an image tarball: expected a tar archive, plain or gzip-compressed",
+            filename.display()
+        );
+    }
+    let file =
+        File::open(filename).with_context(|| format!("cannot read '{}'", filename.display()))?;
+    let client = docker_client()?.with_timeout(timeout);
+    let bar = progress(size, &format!("loading {}", filename.display()));
+    let counter = bar.clone();
+    let chunks = futures_util::stream::unfold(tokio::fs::File::from_std(file), move |mut file| {
+        let counter = counter.clone();
+        async move {
+            let mut buffer = vec![0u8; CHUNK];
+            match file.read(&mut buffer).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buffer.truncate(n);
+                    counter.inc(n as u64);
+                    Some((Ok(Bytes::from(buffer)), file))
+                }
+                Err(e) => Some((Err(e), file)),
+            }
+        }
+    });
+    let docker = client.docker();
+    let what = format!("loading {}", filename.display());
+    let outcome = client.block_on(async move {
+        let upload = async {
+            let mut replies = docker.import_image(
+                ImportImageOptions {
+                    quiet: true,
+                    ..Default::default()
+                },
+                bollard::body_try_stream(chunks),
+                None,
+            );
+            let mut report = Vec::new();
+            while let Some(reply) = replies.next().await {
+                let reply = reply?;
+                if let Some(text) = reply.stream.or(reply.status) {
+                    report.extend(
+                        text.lines()
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty())
+                            .map(str::to_owned),
+                    );
+                }
+            }
+            Ok::<_, bollard::errors::Error>(report)
+        };
+        tokio::time::timeout(timeout, upload).await
+    })?;
+    bar.finish_and_clear();
+    match outcome {
+        Err(_elapsed) => Err(DockerError::Timeout {
+            host: client.host().to_owned(),
+            what,
+            seconds: timeout.as_secs(),
+        }
+        .into()),
+        Ok(Err(e)) => Err(client.explain(&what, e).into()),
+        Ok(Ok(report)) => Ok(report),
+    }
+}
+
+/// Save an image of the host into a local gzip tarball (default `<image>.tar.gz`), made with `docker save` on the
+/// host.
+#[task(namespace = "docker")]
+fn save_image(image: String, filename: Option<String>) -> anyhow::Result<()> {
+    let saved = save_image_file(&image, filename.as_deref())?;
+    puts(&format!("Saved {image} to {}.", saved.display()));
+    Ok(())
+}
+
+/// Load a local image tarball (plain or gzip) into the host's engine; the upload may take `timeout` seconds.
+#[task(namespace = "docker")]
+fn load_image(filename: PathBuf, #[arg(default = 120)] timeout: u64) -> anyhow::Result<()> {
+    for line in load_image_file(&filename, Duration::from_secs(timeout))? {
+        puts(&line);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_and_magic() {
+        assert_eq!(
+            default_file_name("registry.example.com:5000/app:1.2"),
+            "registry.example.com_5000_app_1.2.tar.gz"
+        );
+        assert!(is_tarball(&[0x1f, 0x8b, 8, 0]));
+        let mut tar = vec![0u8; 512];
+        tar[257..262].copy_from_slice(b"ustar");
+        assert!(is_tarball(&tar));
+        assert!(!is_tarball(b"hello world"));
+        assert!(!is_tarball(&[]));
+    }
+}
