@@ -139,6 +139,26 @@ fn fail() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Run the Docker command line against each host's engine through a local tunnel: `docker_cli:ps`.
+///
+/// dfab's own tasks never need a local port; this is for tools that only speak to a TCP address.
+#[task]
+fn docker_cli(command: String) -> anyhow::Result<CommandResult> {
+    let tunnel = dfab_core::docker::local_tunnel()?;
+    local(&format!("docker -H {} {command}", tunnel.url()))
+}
+
+/// Count the containers on each host through the Docker API, as fabfile code does with `docker_client()`.
+#[task]
+fn count_containers() -> anyhow::Result<usize> {
+    let client = dfab_core::docker::docker_client()?;
+    let containers = client.call("listing containers", |docker| async move {
+        docker.list_containers(None).await
+    })?;
+    puts(&format!("{} running container(s)", containers.len()));
+    Ok(containers.len())
+}
+
 fn main() -> std::process::ExitCode {
     // The counterpart of a Python fabfile's module-level `env.roledefs = {...}`.
     Runner::new()

@@ -55,6 +55,12 @@ impl DockerClient {
                     .unwrap_or_else(|| format!("unix://{DEFAULT_SOCKET}"));
                 let endpoint = Endpoint::parse(&url, env.docker_tunnel_remote_port)?;
                 let docker = match &endpoint {
+                    Endpoint::Unix(path) if !std::path::Path::new(path).exists() => {
+                        return Err(DockerError::EngineNotRunning {
+                            host: "localhost".into(),
+                            socket: path.clone(),
+                        })
+                    }
                     Endpoint::Unix(path) => Docker::connect_with_unix(path, timeout, version),
                     Endpoint::Tcp { host, port } => {
                         Docker::connect_with_http(&format!("tcp://{host}:{port}"), timeout, version)
@@ -73,20 +79,9 @@ impl DockerClient {
                 }
             }
             Some(host) => {
-                let url = env
-                    .docker_base_url
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_SOCKET.to_owned());
-                let endpoint = Endpoint::parse(&url, env.docker_tunnel_remote_port)?;
-                let tunnel = Tunnel::parse(&env.docker_tunnel, &endpoint)?;
-                let connection = crate::ssh::connection(host)?;
-                let connector = SshConnector::new(
-                    Arc::clone(&connection),
-                    tunnel.clone(),
-                    endpoint.clone(),
-                    host.clone(),
-                    !env.socat_quiet,
-                );
+                let connector = SshConnector::from_env(env, host)?;
+                let (connection, tunnel, endpoint) = connector.route();
+                let url = endpoint.describe();
                 let http = Arc::new(Client::builder(TokioExecutor::new()).build(connector));
                 let transport = move |request: BollardRequest| {
                     let http = Arc::clone(&http);

@@ -89,6 +89,19 @@ pub enum DockerError {
         /// The engine's message.
         message: String,
     },
+    /// A local tunnel endpoint was asked for without a host.
+    #[error("a local Docker tunnel needs a host: run the task with -H or hosts")]
+    NeedsHost,
+    /// The local tunnel port is taken or not allowed.
+    #[error("cannot listen on 127.0.0.1:{port} for the Docker tunnel to {host}: {reason} (set docker_tunnel_local_port to a free port)")]
+    LocalPort {
+        /// The host the tunnel leads to.
+        host: String,
+        /// The port.
+        port: u16,
+        /// What the system said.
+        reason: String,
+    },
     /// Opening the SSH channel or connection failed.
     #[error(transparent)]
     Ssh(#[from] anyhow::Error),

@@ -14,7 +14,9 @@ use hyper::Uri;
 use hyper_util::client::legacy::connect::{Connected, Connection as HyperConnection};
 use hyper_util::rt::TokioIo;
 
-use super::endpoint::{Endpoint, Tunnel};
+use super::endpoint::{Endpoint, Tunnel, DEFAULT_SOCKET};
+use super::DockerError;
+use crate::env::Env;
 use crate::exec::output::{self, Stream};
 use crate::ssh::Connection;
 
@@ -30,24 +32,35 @@ pub(crate) struct SshConnector {
 }
 
 impl SshConnector {
-    pub(crate) fn new(
-        connection: Arc<Connection>,
-        tunnel: Tunnel,
-        endpoint: Endpoint,
-        host: String,
-        show_socat: bool,
-    ) -> SshConnector {
-        SshConnector {
-            connection,
+    /// The route to `host`'s engine that `env` describes (`docker_base_url`, `docker_tunnel`), on the host's
+    /// cached SSH connection.
+    pub(crate) fn from_env(env: &Env, host: &str) -> Result<SshConnector, DockerError> {
+        let url = env
+            .docker_base_url
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SOCKET.to_owned());
+        let endpoint = Endpoint::parse(&url, env.docker_tunnel_remote_port)?;
+        let tunnel = Tunnel::parse(&env.docker_tunnel, &endpoint)?;
+        Ok(SshConnector {
+            connection: crate::ssh::connection(host)?,
             tunnel,
             endpoint,
-            host,
-            show_socat,
-        }
+            host: host.to_owned(),
+            show_socat: !env.socat_quiet,
+        })
     }
 
-    /// Opens one channel; blocking, so it runs on tokio's blocking pool.
-    fn open(&self) -> io::Result<TunnelStream> {
+    /// The connection, channel kind and engine address this connector uses.
+    pub(crate) fn route(&self) -> (Arc<Connection>, Tunnel, Endpoint) {
+        (
+            Arc::clone(&self.connection),
+            self.tunnel.clone(),
+            self.endpoint.clone(),
+        )
+    }
+
+    /// Opens one channel: its stream, and socat's stderr, which must stay open as long as the channel.
+    pub(crate) fn open_channel(&self) -> io::Result<(StdUnixStream, Option<StdUnixStream>)> {
         let (stream, stderr) = match (&self.tunnel, &self.endpoint) {
             (Tunnel::Socat, endpoint) => {
                 let command = Tunnel::socat_command(endpoint);
@@ -76,6 +89,12 @@ impl SshConnector {
                 None,
             ),
         };
+        Ok((stream, stderr))
+    }
+
+    /// Opens one channel as a tokio stream; blocking, so it runs on tokio's blocking pool.
+    fn open(&self) -> io::Result<TunnelStream> {
+        let (stream, stderr) = self.open_channel()?;
         stream.set_nonblocking(true)?;
         Ok(TunnelStream {
             io: TokioIo::new(tokio::net::UnixStream::from_std(stream)?),

@@ -194,10 +194,10 @@ mod tests {
         for yes in ["True", "true", "TRUE", "yes", "Yes", "on", "ON", "1"] {
             assert_eq!(bool::from_arg(yes), Some(true), "{yes}");
         }
-        for no in ["False", "false", "no", "NO", "off", "Off", "0"] {
+        for no in ["False", "false", "no", "NO", "off", "Off", "0", ""] {
             assert_eq!(bool::from_arg(no), Some(false), "{no}");
         }
-        for bad in ["", "maybe", "2", "tru"] {
+        for bad in ["maybe", "2", "tru"] {
             assert_eq!(bool::from_arg(bad), None, "{bad}");
         }
     }
