@@ -3,82 +3,30 @@
 //!
 //! Arguments: `[SIZE_MB] [RUNS] [ROUNDS]`, default 512 1000 3.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{bail, Context};
-use dfab_core::env::{env_mut, hide, Level};
+use anyhow::bail;
+use dfab_core::env::{hide, Level};
 use dfab_core::ssh::{get, put, run, run_with, RunOptions};
 
-fn var(name: &str) -> anyhow::Result<String> {
-    std::env::var(name).with_context(|| format!("{name} is not set: run this through bench/ssh"))
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-fn timed(what: &str, action: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<f64> {
-    let start = Instant::now();
-    action().with_context(|| what.to_owned())?;
-    Ok(start.elapsed().as_secs_f64())
-}
-
-fn shell(command: &mut Command) -> anyhow::Result<()> {
-    let status = command.stdout(Stdio::null()).status()?;
-    if !status.success() {
-        bail!("{command:?} failed with {status}");
-    }
-    Ok(())
-}
+#[path = "bench_support/mod.rs"]
+mod bench_support;
+use bench_support::{median, numbers, random_file, shell, timed, Login};
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<u64> = std::env::args()
-        .skip(1)
-        .map(|a| {
-            a.parse()
-                .with_context(|| format!("'{a}' is not a whole number"))
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let args = numbers()?;
     let size_mb = args.first().copied().unwrap_or(512);
     let runs = args.get(1).copied().unwrap_or(1000);
     let rounds = args.get(2).copied().unwrap_or(3);
-    let port = var("DFAB_TEST_SSH_PORT")?;
-    let key = var("DFAB_TEST_SSH_ROOT_KEY")?;
-    let known = var("DFAB_TEST_KNOWN_HOSTS")?;
-    let host = format!("root@127.0.0.1:{port}");
-
+    let Login {
+        port, key, known, ..
+    } = Login::from_test_env()?;
     let work = tempfile::tempdir()?;
     let local = work.path().join("payload.bin");
-    {
-        let mut file = std::io::BufWriter::new(std::fs::File::create(&local)?);
-        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut block = vec![0u8; 1 << 20];
-        for _ in 0..size_mb {
-            for chunk in block.chunks_mut(8) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                chunk.copy_from_slice(&state.to_le_bytes());
-            }
-            file.write_all(&block)?;
-        }
-        // Written-back pages, so the first transfer timed does not compete with the payload's own flush.
-        file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    }
+    random_file(&local, size_mb, 0x2545_f491_4f6c_dd1d)?;
     let bytes = (size_mb * 1024 * 1024) as f64;
-    let (key_c, known_c, host_c) = (key.clone(), known.clone(), host.clone());
-    env_mut(move |e| {
-        e.key_filename = vec![key_c];
-        e.no_keys = true;
-        e.no_agent = true;
-        e.disable_known_hosts = true;
-        e.system_known_hosts = Some(known_c);
-        e.host_string = Some(host_c);
-    });
     let _quiet = hide(&[Level::Everything]);
     let remote_dir = "/tmp/dfab-bench";
     run(&format!("rm -rf {remote_dir} && mkdir -p {remote_dir}"))?;

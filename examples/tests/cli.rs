@@ -9,26 +9,79 @@ Example tasks for dfab.
 
 Available commands:
 
-    announce    Announce the release on each host, all hosts at once (locally...
-    ask         Ask for a release name and show it.
-    build       Build the release once, however many hosts the run has.
-    deploy      Ship a branch: `deploy:main,restart=yes,replicas=3`.
-    fail        Fail on purpose, to show the abort output.
-    fetch       Download files into `HOST/PATH` (or a template): `fetch:/var/...
-    hello       Greet someone from the current host.
-    hi          Greet someone from the current host.
-    release     Run `build` on every host through `execute` and report the re...
-    shell       Open an interactive shell on each host.
-    show_env    Show env keys named as arguments: `show_env:user,port,deploy_...
-    tool        Pass keyword options through to a tool: `tool:a,b,verbose=yes...
-    upload      Upload files: `upload:dist/*.tar.gz,/srv/releases`.
-    uptime      Show how long each host has been up, all hosts at once.
-    db          Apply the pending migrations (the namespace's default task).
-    db.migrate  Apply the pending migrations (the namespace's default task).
-    db.seed     Load the seed data.
+    announce                      Announce the release on each host, all host...
+    ask                           Ask for a release name and show it.
+    build                         Build the release once, however many hosts ...
+    count_containers              Count the containers on each host through t...
+    deploy                        Ship a branch: `deploy:main,restart=yes,rep...
+    docker_cli                    Run the Docker command line against each ho...
+    fail                          Fail on purpose, to show the abort output.
+    fetch                         Download files into `HOST/PATH` (or a templ...
+    hello                         Greet someone from the current host.
+    hi                            Greet someone from the current host.
+    release                       Run `build` on every host through `execute`...
+    shell                         Open an interactive shell on each host.
+    show_env                      Show env keys named as arguments: `show_env...
+    tool                          Pass keyword options through to a tool: `to...
+    upload                        Upload files: `upload:dist/*.tar.gz,/srv/re...
+    uptime                        Show how long each host has been up, all ho...
+    db                            Apply the pending migrations (the namespace...
+    db.migrate                    Apply the pending migrations (the namespace...
+    db.seed                       Load the seed data.
+    docker.cleanup_containers     Remove exited containers; `include_initial`...
+    docker.cleanup_images         Remove images without tags that no containe...
+    docker.get_ip                 Print the IPv4 address of a host interface:...
+    docker.get_ipv6               Print the IPv6 address of a host interface,...
+    docker.list_containers        List the host's containers, ports and names...
+    docker.list_images            List the host's images with parent ids and ...
+    docker.list_networks          List the host's networks; `format=json` for...
+    docker.list_volumes           List the host's volumes; `format=json` for ...
+    docker.load_image             Load a local image tarball (plain or gzip) ...
+    docker.remove_all_containers  Stop (waiting `stop_timeout` seconds) and r...
+    docker.reset_socat            Kill the host's socat processes (docker-fab...
+    docker.save_image             Save an image of the host into a local gzip...
+    docker.version                Show the Docker engine's version informatio...
 ";
 
-const SHORT: &str = "announce\nask\nbuild\ndeploy\nfail\nfetch\nhello\nhi\nrelease\nshell\nshow_env\ntool\nupload\nuptime\ndb\ndb.migrate\ndb.seed\n";
+const NESTED: &str = "\
+Available commands (remember to call as module.[...].task):
+
+    announce
+    ask
+    build
+    count_containers
+    deploy
+    docker_cli
+    fail
+    fetch
+    hello
+    hi
+    release
+    shell
+    show_env
+    tool
+    upload
+    uptime
+    db:
+        migrate
+        seed
+    docker:
+        cleanup_containers
+        cleanup_images
+        get_ip
+        get_ipv6
+        list_containers
+        list_images
+        list_networks
+        list_volumes
+        load_image
+        remove_all_containers
+        reset_socat
+        save_image
+        version
+";
+
+const SHORT: &str = "announce\nask\nbuild\ncount_containers\ndeploy\ndocker_cli\nfail\nfetch\nhello\nhi\nrelease\nshell\nshow_env\ntool\nupload\nuptime\ndb\ndb.migrate\ndb.seed\ndocker.cleanup_containers\ndocker.cleanup_images\ndocker.get_ip\ndocker.get_ipv6\ndocker.list_containers\ndocker.list_images\ndocker.list_networks\ndocker.list_volumes\ndocker.load_image\ndocker.remove_all_containers\ndocker.reset_socat\ndocker.save_image\ndocker.version\n";
 
 #[test]
 fn list_formats() {
@@ -37,11 +90,7 @@ fn list_formats() {
     Test::new().args(&["--shortlist"]).stdout(SHORT).run();
     Test::new()
         .args(&["-F", "nested", "-l"])
-        .stdout(
-            "Available commands (remember to call as module.[...].task):\n\n    announce\n    ask\n    build\n    \
-             deploy\n    fail\n    fetch\n    hello\n    hi\n    release\n    shell\n    show_env\n    tool\n    \
-             upload\n    uptime\n    db:\n        migrate\n        seed\n",
-        )
+        .stdout(NESTED)
         .run();
 }
 

@@ -224,7 +224,12 @@ impl DockerClient {
     }
 
     fn diagnose(&self, what: &str, error: &BollardError) -> DockerError {
-        let reason = error_chain(error);
+        let reason = match &self.connection {
+            Some(connection) if connection.is_broken() => {
+                format!("the SSH connection to {} closed", self.host)
+            }
+            _ => innermost(error),
+        };
         let socket = self.endpoint.describe();
         let finding = match (&self.connection, &self.endpoint) {
             (None, Endpoint::Unix(path)) => match std::os::unix::net::UnixStream::connect(path) {
@@ -302,19 +307,13 @@ fn probe_host(connection: &Connection, socket: &str, needs_socat: bool) -> Findi
     }
 }
 
-/// An error and its causes on one line.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
+/// The innermost cause of an error, which says what actually happened ("Connection reset by peer").
+fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(source) = cause.source() {
+        cause = source;
     }
-    text
+    cause.to_string()
 }
 
 /// Reads `MAJOR.MINOR`.

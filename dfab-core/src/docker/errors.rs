@@ -57,8 +57,8 @@ pub enum DockerError {
         /// The oldest API dfab supports.
         minimum: String,
     },
-    /// The SSH channel carrying the request broke.
-    #[error("the Docker tunnel to {host} dropped during {what}: {reason}")]
+    /// The connection carrying the request broke.
+    #[error("the connection to the Docker engine on {host} dropped during {what}: {reason}")]
     TunnelDropped {
         /// The host.
         host: String,

@@ -60,12 +60,11 @@ pub fn local_tunnel() -> Result<LocalTunnel, DockerError> {
     let host = env.host_string.clone().ok_or(DockerError::NeedsHost)?;
     let connector = SshConnector::from_env(&env, &host)?;
     let port = port_for(&host, env.docker_tunnel_local_port);
-    let listener =
-        TcpListener::bind(("127.0.0.1", port)).map_err(|e| DockerError::LocalPort {
-            host: host.clone(),
-            port,
-            reason: e.to_string(),
-        })?;
+    let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| DockerError::LocalPort {
+        host: host.clone(),
+        port,
+        reason: e.to_string(),
+    })?;
     let stop = Arc::new(AtomicBool::new(false));
     let stopped = Arc::clone(&stop);
     let fork = env.socat_fork;

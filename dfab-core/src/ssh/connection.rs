@@ -1,11 +1,9 @@
 //! One SSH connection: opened and authenticated here, then served by its I/O thread for every caller.
 
-use std::fs::File;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
@@ -153,37 +151,16 @@ impl Connection {
         })
     }
 
-    /// Runs `command` with `source` as its input, read by the connection's I/O thread; `path` names it in errors.
-    pub(crate) fn exec_from_file(
-        &self,
-        command: &str,
-        source: File,
-        path: &Path,
-    ) -> Result<Opened, SshError> {
+    /// Runs `command` with its input read from, or its output written to, a local file by the connection's I/O
+    /// thread.
+    pub(crate) fn exec_with_file(&self, command: &str, file: FileEnd) -> Result<Opened, SshError> {
         self.open_with_file(
             Open::Exec {
                 command: command.to_owned(),
                 pty: false,
                 combine_stderr: false,
             },
-            Some(FileEnd::Source(source, path.to_owned())),
-        )
-    }
-
-    /// Runs `command` with its output written to `sink` by the connection's I/O thread; `path` names it in errors.
-    pub(crate) fn exec_into_file(
-        &self,
-        command: &str,
-        sink: File,
-        path: &Path,
-    ) -> Result<Opened, SshError> {
-        self.open_with_file(
-            Open::Exec {
-                command: command.to_owned(),
-                pty: false,
-                combine_stderr: false,
-            },
-            Some(FileEnd::Sink(sink, path.to_owned())),
+            Some(file),
         )
     }
 

@@ -17,6 +17,7 @@ use anyhow::{anyhow, bail, Context};
 use ssh2::FileStat;
 
 use super::cache::connection;
+use super::io_thread::FileEnd;
 use super::run::{current_host, sudo_with, RunOptions};
 use super::{Connection, SshError};
 use crate::cli::expand_home;
@@ -234,7 +235,9 @@ impl Remote {
             t = quote(&temp),
             r = quote(remote)
         );
-        let opened = self.connection.exec_from_file(&command, file, local)?;
+        let opened = self
+            .connection
+            .exec_with_file(&command, FileEnd::Source(file, local.to_owned()))?;
         self.conclude(opened)
     }
 
@@ -259,9 +262,10 @@ impl Remote {
     fn download_to(&self, remote: &str, temp: &Path) -> anyhow::Result<()> {
         let file =
             File::create(temp).with_context(|| format!("cannot write '{}'", temp.display()))?;
-        let opened =
-            self.connection
-                .exec_into_file(&format!("cat {}", quote(remote)), file, temp)?;
+        let opened = self.connection.exec_with_file(
+            &format!("cat {}", quote(remote)),
+            FileEnd::Sink(file, temp.to_owned()),
+        )?;
         self.conclude(opened)
     }
 

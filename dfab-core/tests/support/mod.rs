@@ -18,6 +18,12 @@ pub struct TestEnv {
     pub known_hosts: String,
     pub ipv6: bool,
     pub dir: String,
+    /// The sshd whose sessions have no socat on their PATH.
+    pub nosocat_port: u16,
+    /// A user outside the docker group (logs in with `user_key`).
+    pub plain_user: String,
+    /// The locally built image every Docker test may use.
+    pub image: String,
 }
 
 fn var(name: &str) -> String {
@@ -47,6 +53,9 @@ pub fn test_env() -> Option<TestEnv> {
         known_hosts: var("DFAB_TEST_KNOWN_HOSTS"),
         ipv6: var("DFAB_TEST_IPV6") == "1",
         dir: var("DFAB_TEST_ENV"),
+        nosocat_port: var("DFAB_TEST_SSH_NOSOCAT_PORT").parse().expect("port"),
+        plain_user: var("DFAB_TEST_SSH_PLAIN_USER"),
+        image: var("DFAB_TEST_IMAGE"),
     })
 }
 
@@ -62,6 +71,14 @@ macro_rules! require_env {
 }
 
 impl TestEnv {
+    /// Whether `scripts/test-env` started the Docker engine itself, so tests may remove every container and
+    /// unused image on it (never on an engine that was already running, such as a developer's).
+    pub fn owns_engine(&self) -> bool {
+        std::path::Path::new(&self.dir)
+            .join("dockerd.started")
+            .exists()
+    }
+
     /// Sets this thread's env for key-only, prompt-free connections as `user` with `key`, on `host_string`.
     pub fn login(&self, user: &str, key: &str, host_string: &str) {
         let (user, key, known, host) = (

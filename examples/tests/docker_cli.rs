@@ -1,0 +1,520 @@
+//! The `docker.*` tasks end to end: the local engine and a host's engine through the real sshd, over every tunnel
+//! kind, with their output and their errors.
+
+mod support;
+#[path = "../../dfab-core/tests/support/mod.rs"]
+mod test_env;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+
+use support::{abort, Test};
+use test_env::TestEnv;
+
+/// The tests share one engine (and `reset_socat` kills every socat), so they take turns.
+fn engine() -> Option<(TestEnv, MutexGuard<'static, ()>)> {
+    static ENGINE: Mutex<()> = Mutex::new(());
+    let t = test_env::test_env()?;
+    let guard = ENGINE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    Some((t, guard))
+}
+
+fn docker(args: &[&str]) -> String {
+    let output = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("the docker command line");
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Key login options for `user` on `port`.
+fn login(t: &TestEnv, user: &str, key: &str, port: u16) -> Vec<String> {
+    vec![
+        "-H".into(),
+        format!("{user}@127.0.0.1:{port}"),
+        "-i".into(),
+        key.into(),
+        "-k".into(),
+        "-a".into(),
+        "--system-known-hosts".into(),
+        t.known_hosts.clone(),
+        "--abort-on-prompts".into(),
+    ]
+}
+
+fn root(t: &TestEnv) -> Vec<String> {
+    login(t, "root", &t.root_key, t.port)
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// An engine TCP port on 127.0.0.1 (socat in front of the socket), for the `tcp` tunnel kind.
+struct TcpEngine {
+    port: u16,
+    socat: Child,
+}
+
+impl TcpEngine {
+    fn start() -> TcpEngine {
+        let port = free_port();
+        let socat = Command::new("socat")
+            .arg(format!("TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr"))
+            .arg("UNIX-CONNECT:/var/run/docker.sock")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("socat");
+        for _ in 0..50 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        TcpEngine { port, socat }
+    }
+}
+
+impl Drop for TcpEngine {
+    fn drop(&mut self) {
+        let _ = self.socat.kill();
+        let _ = self.socat.wait();
+    }
+}
+
+/// Containers and a volume for the listings: one running with two published ports, one exited.
+fn fixtures(t: &TestEnv) {
+    docker(&["rm", "-f", "dfab-fixture-running", "dfab-fixture-exited"]);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        "dfab-fixture-running",
+        "-p",
+        "127.0.0.1:18080:80",
+        "-p",
+        "127.0.0.1:18443:443",
+        &t.image,
+        "sleep",
+        "600",
+    ]);
+    docker(&["create", "--name", "dfab-fixture-exited", &t.image, "true"]);
+    docker(&["start", "-a", "dfab-fixture-exited"]);
+    docker(&["volume", "create", "dfab-fixture-volume"]);
+}
+
+/// Every route to the engine: local, then through sshd with each tunnel kind.
+fn routes(t: &TestEnv, tcp: &TcpEngine) -> Vec<(&'static str, Vec<String>)> {
+    let mut streamlocal = root(t);
+    streamlocal.extend(["--set".into(), "docker_tunnel=streamlocal".into()]);
+    let mut over_tcp = root(t);
+    over_tcp.extend([
+        "--set".into(),
+        format!(
+            "docker_tunnel=tcp,docker_base_url=tcp://127.0.0.1:{}",
+            tcp.port
+        ),
+    ]);
+    vec![
+        ("local", Vec::new()),
+        ("socat", root(t)),
+        ("streamlocal", streamlocal),
+        ("tcp", over_tcp),
+    ]
+}
+
+#[test]
+fn version_and_listings_on_every_route() {
+    let Some((t, _engine)) = engine() else { return };
+    fixtures(&t);
+    let tcp = TcpEngine::start();
+    for (route, args) in routes(&t, &tcp) {
+        let out = Test::new()
+            .args(&strs(&args))
+            .args(&[
+                "docker.version",
+                "docker.list_images",
+                "docker.list_containers",
+                "docker.list_networks",
+                "docker.list_volumes",
+            ])
+            .stdout_has("\nApiVersion:    1.")
+            .stdout_has("\nMinAPIVersion: 1.")
+            .stdout_has(&t.image)
+            .stdout_has("dfab-fixture-running")
+            .stdout_has("dfab-fixture-exited")
+            .stdout_has("dfab-fixture-volume")
+            .stdout_has("\nId  ")
+            .run();
+        let lines: Vec<&str> = out.lines().collect();
+        let header = lines
+            .iter()
+            .find(|l| l.starts_with("Id") && l.contains("RepoTags"))
+            .unwrap_or_else(|| panic!("{route}: no image table in {out}"));
+        assert!(
+            header.contains("ParentId") && header.contains("Created"),
+            "{route}: {header}"
+        );
+        // Ports break into one line each.
+        let first = lines
+            .iter()
+            .position(|l| l.contains("127.0.0.1:18080->80/tcp"));
+        let second = lines
+            .iter()
+            .position(|l| l.contains("127.0.0.1:18443->443/tcp"));
+        assert!(
+            matches!((first, second), (Some(a), Some(b)) if a != b),
+            "{route}: ports not on separate lines in {out}"
+        );
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("Id") && l.contains("Name") && l.contains("Driver")),
+            "{route}: no network table in {out}"
+        );
+        assert!(out.contains("bridge"), "{route}: {out}");
+    }
+}
+
+#[test]
+fn listings_as_json_and_filters() {
+    let Some((t, _engine)) = engine() else { return };
+    fixtures(&t);
+    let out = Test::new()
+        .args(&strs(&root(&t)))
+        .args(&["docker.list_containers:format=json"])
+        .run();
+    let json = &out[out.find("[\n").expect("a JSON array")..=out.rfind(']').expect("its end")];
+    let containers: serde_json::Value = serde_json::from_str(json).expect("valid JSON");
+    let names: Vec<String> = containers
+        .as_array()
+        .expect("an array")
+        .iter()
+        .flat_map(|c| c["Names"].as_array().cloned().unwrap_or_default())
+        .filter_map(|n| n.as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        names.contains(&"/dfab-fixture-running".to_owned()),
+        "{names:?}"
+    );
+    // An empty first argument lists running containers only, as in docker-fabric.
+    let running = Test::new()
+        .args(&["docker.list_containers:"])
+        .stdout_has("dfab-fixture-running")
+        .run();
+    assert!(!running.contains("dfab-fixture-exited"), "{running}");
+    let full = Test::new()
+        .args(&["docker.list_containers:full_ids=true,short_image=false"])
+        .run();
+    let id = docker(&["inspect", "-f", "{{.Id}}", "dfab-fixture-running"]);
+    assert!(full.contains(&id), "{full}");
+    Test::new()
+        .args(&["docker.list_images:format=yaml"])
+        .stderr(&abort(
+            "format 'yaml' is not a listing format: expected table or json",
+        ))
+        .status(1)
+        .run();
+}
+
+#[test]
+fn interface_addresses() {
+    let Some((t, _engine)) = engine() else { return };
+    let host = format!("root@127.0.0.1:{}", t.port);
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&["docker.get_ip:lo"])
+        .stdout_has(&format!("[{host}] 127.0.0.1\n"))
+        .run();
+    let docker0 = Command::new("ip")
+        .args(["-o", "-4", "addr", "show", "dev", "docker0"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    if let Some(address) = docker0
+        .split_whitespace()
+        .skip_while(|w| *w != "inet")
+        .nth(1)
+        .and_then(|a| a.split('/').next())
+    {
+        Test::new()
+            .args(&strs(&root(&t)))
+            .args(&["docker.get_ip"])
+            .stdout_has(&format!("[{host}] {address}\n"))
+            .run();
+    }
+    if t.ipv6 {
+        Test::new()
+            .args(&strs(&root(&t)))
+            .args(&["docker.get_ipv6:lo", "docker.get_ipv6:lo,expand=true"])
+            .stdout_has(&format!("[{host}] ::1\n"))
+            .stdout_has(&format!(
+                "[{host}] 0000:0000:0000:0000:0000:0000:0000:0001\n"
+            ))
+            .run();
+    }
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&["docker.get_ip:nope0"])
+        .stderr_has(&abort(&format!(
+            "interface 'nope0' does not exist on {host}"
+        )))
+        .status(1)
+        .run();
+}
+
+#[test]
+fn reset_socat_kills_leftover_processes() {
+    let Some((t, _engine)) = engine() else { return };
+    let mut leftover = Command::new("socat")
+        .arg(format!("TCP-LISTEN:{},bind=127.0.0.1", free_port()))
+        .arg("/dev/null")
+        .spawn()
+        .expect("socat");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let out = Test::new()
+        .args(&strs(&root(&t)))
+        .args(&["docker.reset_socat"])
+        .stdout_has("Removing process(es) with id(s) ")
+        .run();
+    assert!(
+        out.lines()
+            .any(|l| l.contains("Removing process(es)") && l.contains(&leftover.id().to_string())),
+        "{out}"
+    );
+    let status = leftover.wait().expect("socat ends");
+    assert!(!status.success(), "socat was killed: {status:?}");
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&["docker.reset_socat:use_sudo=true"])
+        .stdout_has("No socat processes found.\n")
+        .run();
+}
+
+#[test]
+fn maintenance_tasks() {
+    let Some((t, _engine)) = engine() else { return };
+    fixtures(&t);
+    let untagged = {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::write(dir.path().join("marker"), "untagged").expect("marker file");
+        let tar = dir.path().join("layer.tar");
+        Command::new("tar")
+            .arg("-cf")
+            .arg(&tar)
+            .arg("-C")
+            .arg(dir.path())
+            .arg("marker")
+            .status()
+            .expect("tar");
+        docker(&["import", &tar.display().to_string()])
+    };
+    let listed = Test::new()
+        .args(&strs(&root(&t)))
+        .args(&[
+            "docker.cleanup_containers:list_only=true",
+            "docker.cleanup_images:list_only=true",
+            "docker.remove_all_containers:list_only=true",
+        ])
+        .stdout_has("Existing containers:\n")
+        .stdout_has("  dfab-fixture-exited\n")
+        .stdout_has(&format!("Unused images:\n{untagged}\n"))
+        .stdout_has("Running containers:\n")
+        .run();
+    assert!(!listed.contains("  dfab-fixture-running\n"), "{listed}");
+    let excluded = Test::new()
+        .args(&["docker.cleanup_containers:exclude=dfab-fixture-exited;other,list_only=true"])
+        .run();
+    assert!(!excluded.contains("dfab-fixture-exited"), "{excluded}");
+    if !t.owns_engine() {
+        eprintln!("skipping the removals: the engine was not started by scripts/test-env");
+        return;
+    }
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&["docker.cleanup_containers", "docker.cleanup_images"])
+        .stdout_has("Removed containers:\ndfab-fixture-exited\n")
+        .stdout_has(&format!("Removed images:\n{untagged}\n"))
+        .stdout_has("docker: remove_container dfab-fixture-exited\n")
+        .run();
+    assert_eq!(
+        docker(&["ps", "-aq", "--filter", "name=dfab-fixture-exited"]),
+        ""
+    );
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&["docker.remove_all_containers:stop_timeout=1"])
+        .stdout_has("Stopped containers:\n")
+        .stdout_has("Removed containers:\n")
+        .run();
+    assert_eq!(docker(&["ps", "-aq"]), "");
+}
+
+#[test]
+fn images_are_saved_and_loaded() {
+    let Some((t, _engine)) = engine() else { return };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = dir.path().join("image.tar.gz");
+    let file = file.display().to_string();
+    let host = format!("root@127.0.0.1:{}", t.port);
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&[&format!("docker.save_image:{},{file}", t.image)])
+        .stdout_has(&format!("[{host}] Saved {} to {file}.\n", t.image))
+        .run();
+    let bytes = std::fs::read(&file).expect("the saved image");
+    assert_eq!(&bytes[..2], &[0x1f, 0x8b], "gzip");
+    for (route, args) in [("socat", root(&t)), ("local", Vec::new())] {
+        Test::new()
+            .args(&strs(&args))
+            .args(&[&format!("docker.load_image:{file}")])
+            .stdout_has(&format!("Loaded image: {}", t.image))
+            .run();
+        eprintln!("{route}: loaded");
+    }
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not an image").expect("a text file");
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&[&format!("docker.load_image:{}", text.display())])
+        .stderr_has(&abort(&format!(
+            "'{}' is not an image tarball: expected a tar archive, plain or gzip-compressed",
+            text.display()
+        )))
+        .status(1)
+        .run();
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&["docker.load_image:/nonexistent/image.tar"])
+        .stderr_has("Fatal error: cannot read '/nonexistent/image.tar': No such file or directory")
+        .status(1)
+        .run();
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&["docker.save_image:dfab-missing:1"])
+        .stderr_has(&abort(&format!(
+            "image 'dfab-missing:1' does not exist on {host}"
+        )))
+        .status(1)
+        .run();
+    let leftovers = Command::new("sh")
+        .args(["-c", "ls /tmp | grep dfab-save || true"])
+        .output()
+        .expect("ls");
+    assert!(
+        leftovers.stdout.is_empty(),
+        "the remote temporary file is removed"
+    );
+}
+
+#[test]
+fn tunnel_errors_say_what_to_do() {
+    let Some((t, _engine)) = engine() else { return };
+    let nosocat = login(&t, "root", &t.root_key, t.nosocat_port);
+    Test::new()
+        .args(&strs(&nosocat))
+        .args(&["docker.version"])
+        .stderr_has(&abort(&format!(
+            "socat is not installed on root@127.0.0.1:{}: install it there, or set docker_tunnel=streamlocal to reach the socket without it",
+            t.nosocat_port
+        )))
+        .status(1)
+        .run();
+    Test::new()
+        .args(&strs(&nosocat))
+        .args(&["--set", "docker_tunnel=streamlocal", "docker.list_images"])
+        .stdout_has(&t.image)
+        .run();
+    for tunnel in ["socat", "streamlocal"] {
+        Test::new()
+            .args(&strs(&login(&t, &t.plain_user, &t.user_key, t.port)))
+            .args(&["--set", &format!("docker_tunnel={tunnel}"), "docker.version"])
+            .stderr_has(&abort(&format!(
+                "permission denied on /var/run/docker.sock on {u}@127.0.0.1:{p}: add {u} to the docker group (or connect as a user in it)",
+                u = t.plain_user,
+                p = t.port
+            )))
+            .status(1)
+            .run();
+    }
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&["--set", "docker_base_url=/run/dfab-no-engine.sock", "docker.version"])
+        .stderr_has(&abort(&format!(
+            "the Docker engine on root@127.0.0.1:{} is not running: nothing listens on /run/dfab-no-engine.sock",
+            t.port
+        )))
+        .status(1)
+        .run();
+    Test::new()
+        .args(&["--set", "docker_base_url=/run/dfab-no-engine.sock", "docker.version"])
+        .stderr(&abort(
+            "the Docker engine on localhost is not running: nothing listens on /run/dfab-no-engine.sock",
+        ))
+        .status(1)
+        .run();
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&["--set", "docker_tunnel=ftp", "docker.version"])
+        .stderr_has(&abort(
+            "docker_tunnel 'ftp' is not a tunnel kind: expected socat, streamlocal or tcp",
+        ))
+        .status(1)
+        .run();
+    Test::new()
+        .args(&["--set", "docker_api_version=latest", "docker.version"])
+        .stderr(&abort(
+            "docker_api_version 'latest' is not an API version such as 1.41",
+        ))
+        .status(1)
+        .run();
+}
+
+#[test]
+fn socat_command_lines_and_a_pinned_api_version() {
+    let Some((t, _engine)) = engine() else { return };
+    let host = format!("root@127.0.0.1:{}", t.port);
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&[
+            "--set",
+            "socat_quiet=false,docker_api_version=1.30",
+            "docker.version",
+        ])
+        .stdout_has(&format!(
+            "[{host}] socat: socat -b 262144 STDIO UNIX-CONNECT:/var/run/docker.sock\n"
+        ))
+        .stdout_has("\nApiVersion:")
+        .run();
+}
+
+#[test]
+fn a_local_tunnel_serves_the_docker_command_line() {
+    let Some((t, _engine)) = engine() else { return };
+    let port = free_port();
+    Test::new()
+        .args(&strs(&root(&t)))
+        .args(&[
+            "--set",
+            &format!("docker_tunnel_local_port={port}"),
+            "docker_cli:images",
+            "count_containers",
+        ])
+        .stdout_has(&format!("local: docker -H tcp://127.0.0.1:{port} images\n"))
+        .stdout_has("REPOSITORY")
+        .stdout_has("running container(s)\n")
+        .run();
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the endpoint closes with the task"
+    );
+}
