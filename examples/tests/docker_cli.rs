@@ -477,6 +477,13 @@ fn tunnel_errors_say_what_to_do() {
         ))
         .status(1)
         .run();
+    Test::new()
+        .args(&["--set", "docker_api_version=1.19", "docker.version"])
+        .stderr(&abort(
+            "docker_api_version 1.19 is older than API 1.24, the oldest dfab speaks",
+        ))
+        .status(1)
+        .run();
 }
 
 #[test]

@@ -112,14 +112,11 @@ impl DockerClient {
                 docker.negotiate_version()
             })?;
         }
-        let version = client.docker.client_version();
-        if version < MINIMUM_API {
-            return Err(DockerError::ApiTooOld {
-                host: client.host.clone(),
-                version: version.to_string(),
-                minimum: MINIMUM_API.to_string(),
-            });
-        }
+        check_version(
+            &client.host,
+            &client.docker.client_version(),
+            pinned.is_some(),
+        )?;
         Ok(client)
     }
 
@@ -316,6 +313,24 @@ fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
     cause.to_string()
 }
 
+/// Refuses an API older than [`MINIMUM_API`], blaming the setting when the version was pinned.
+fn check_version(host: &str, version: &ClientVersion, pinned: bool) -> Result<(), DockerError> {
+    if *version >= MINIMUM_API {
+        Ok(())
+    } else if pinned {
+        Err(DockerError::PinnedTooOld {
+            version: version.to_string(),
+            minimum: MINIMUM_API.to_string(),
+        })
+    } else {
+        Err(DockerError::ApiTooOld {
+            host: host.to_owned(),
+            version: version.to_string(),
+            minimum: MINIMUM_API.to_string(),
+        })
+    }
+}
+
 /// Reads `MAJOR.MINOR`.
 fn parse_api_version(text: &str) -> Result<ClientVersion, DockerError> {
     let bad = || DockerError::BadApiVersion {
@@ -346,5 +361,26 @@ mod tests {
             Some("docker_api_version 'latest' is not an API version such as 1.41".into())
         );
         assert!(parse_api_version("1").is_err());
+    }
+
+    #[test]
+    fn old_engines_and_old_settings() {
+        let old = ClientVersion {
+            major_version: 1,
+            minor_version: 19,
+        };
+        assert_eq!(
+            check_version("web1", &old, false)
+                .err()
+                .map(|e| e.to_string()),
+            Some("the Docker engine on web1 speaks API 1.19; dfab needs API 1.24 or newer".into())
+        );
+        assert_eq!(
+            check_version("web1", &old, true)
+                .err()
+                .map(|e| e.to_string()),
+            Some("docker_api_version 1.19 is older than API 1.24, the oldest dfab speaks".into())
+        );
+        assert!(check_version("web1", &MINIMUM_API, false).is_ok());
     }
 }

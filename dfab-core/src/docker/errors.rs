@@ -23,6 +23,14 @@ pub enum DockerError {
         /// The value given.
         version: String,
     },
+    /// A `docker_api_version` older than dfab supports.
+    #[error("docker_api_version {version} is older than API {minimum}, the oldest dfab speaks")]
+    PinnedTooOld {
+        /// The value given.
+        version: String,
+        /// The oldest API dfab supports.
+        minimum: String,
+    },
     /// No engine listens on the socket.
     #[error("the Docker engine on {host} is not running: nothing listens on {socket}")]
     EngineNotRunning {
