@@ -22,6 +22,7 @@ pub mod cli;
 pub mod docker;
 pub mod env;
 pub mod exec;
+pub mod map;
 pub mod ssh;
 pub mod task;
 pub mod tasks;

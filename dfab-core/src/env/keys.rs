@@ -142,8 +142,12 @@ env_keys! {
     /// The Docker engine's address: `unix:///var/run/docker.sock`, `http+unix://…`, a bare socket path or
     /// `tcp://host:port`; `None` uses `DOCKER_HOST` locally and `/var/run/docker.sock` on hosts.
     docker_base_url: Option<String> = None,
+    /// The client configuration file (`example_clients.yaml`) of the container maps.
+    docker_clients: Option<String> = None,
     /// Image tags that `docker.cleanup_images:remove_old=true` keeps besides `latest`.
     docker_keep_tags: Vec<String> = Vec::new(),
+    /// Container map files (`a.yaml;b.yaml`), each named by its `name` key or else its file name.
+    docker_maps: Vec<String> = Vec::new(),
     /// Seconds one Docker API request may take.
     docker_timeout: u64 = 60,
     /// How to reach a host's engine: `socat`, `streamlocal` or `tcp`.

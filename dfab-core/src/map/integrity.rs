@@ -1,0 +1,216 @@
+//! The integrity check: every reference in a map resolves, no name is used twice, no dependency cycle.
+
+use std::collections::BTreeMap;
+
+use super::container_map::ContainerMap;
+use super::deps::Graph;
+use super::items::{Bind, NetworkMode};
+use super::network::PREDEFINED_NETWORKS;
+use super::node::Position;
+use super::problems::{suggestion, Problems};
+use crate::env::Env;
+
+/// Checks `map` (already extended) and records every problem.
+pub(crate) fn check(map: &ContainerMap, problems: &mut Problems) {
+    let concrete: Vec<(&str, &super::container::ContainerConfig)> = map
+        .containers
+        .iter()
+        .filter(|(_, c)| !c.abstract_)
+        .map(|(n, c)| (n.as_str(), c))
+        .collect();
+    let config_names: Vec<&str> = concrete.iter().map(|(n, _)| *n).collect();
+
+    // A container reference: `config` (all its instances) or `config.instance` of a configured instance.
+    let resolve = |name: &str| -> Result<(), String> {
+        let (config, instance) = match name.split_once('.') {
+            Some((c, i)) if !i.is_empty() => (c, Some(i)),
+            _ => (name.trim_end_matches('.'), None),
+        };
+        match concrete.iter().find(|(n, _)| *n == config) {
+            None => Err(match suggestion(config, &config_names) {
+                Some(close) => {
+                    format!("no container configuration '{config}'; did you mean '{close}'?")
+                }
+                None => format!("no container configuration '{config}'"),
+            }),
+            Some((_, c)) => match instance {
+                Some(i) if !c.instances.iter().any(|x| x == i) => Err(format!(
+                    "'{config}' has no instance '{i}' (its instances: {})",
+                    if c.instances.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        c.instances.join(", ")
+                    }
+                )),
+                _ => Ok(()),
+            },
+        }
+    };
+
+    // Groups: names distinct from configs, members resolve.
+    for (group, members) in &map.groups {
+        if config_names.contains(&group.as_str()) {
+            let at = members.first().map(|(_, at)| *at).unwrap_or_default();
+            problems.error(
+                at,
+                &format!("groups.{group}"),
+                format!("group '{group}' has the name of a container configuration"),
+            );
+        }
+        for (member, at) in members {
+            if let Err(message) = resolve(member) {
+                problems.error(*at, &format!("groups.{group}"), message);
+            }
+        }
+    }
+
+    // Attached volumes: one owner per name, a path for each.
+    let mut attached: BTreeMap<String, (&str, Position)> = BTreeMap::new();
+    for (name, config) in &concrete {
+        for attach in &config.attaches {
+            let key = if map.use_attached_parent_name {
+                format!("{name}.{}", attach.alias)
+            } else {
+                attach.alias.clone()
+            };
+            if let Some((owner, first)) = attached.get(&key) {
+                problems.error(
+                    attach.at,
+                    &format!("{name}.attaches"),
+                    format!(
+                        "volume '{}' is already attached by '{owner}' (at {first}); each attached volume has one owner{}",
+                        attach.alias,
+                        if map.use_attached_parent_name { "" } else { " unless use_attached_parent_name is set" }
+                    ),
+                );
+            } else {
+                attached.insert(key, (name, attach.at));
+            }
+            if attach.path.is_none() && !has_path(map, &attach.alias) {
+                let aliases: Vec<&str> = map.volumes.keys().map(String::as_str).collect();
+                let hint = match suggestion(&attach.alias, &aliases) {
+                    Some(close) => format!("; did you mean '{close}'?"),
+                    None => format!(
+                        ": add it to the volumes section or write [{}, /path]",
+                        attach.alias
+                    ),
+                };
+                problems.error(
+                    attach.at,
+                    &format!("{name}.attaches"),
+                    format!("volume '{}' has no path{hint}", attach.alias),
+                );
+            }
+        }
+    }
+    let inline_paths: Vec<&str> = concrete
+        .iter()
+        .flat_map(|(_, c)| c.attaches.iter())
+        .filter(|a| a.path.is_some())
+        .map(|a| a.alias.as_str())
+        .collect();
+
+    for (name, config) in &concrete {
+        for used in &config.uses {
+            // In parent-name mode the attached names are `config.alias`, so a bare alias does not resolve.
+            let found = attached.contains_key(&used.name) || resolve(&used.name).is_ok();
+            if !found {
+                let mut known: Vec<&str> = attached.keys().map(String::as_str).collect();
+                known.extend(&config_names);
+                let hint = suggestion(&used.name, &known)
+                    .map(|c| format!("; did you mean '{c}'?"))
+                    .unwrap_or_default();
+                problems.error(
+                    used.at,
+                    &format!("{name}.uses"),
+                    format!(
+                        "'{}' is neither an attached volume nor a container configuration{hint}",
+                        used.name
+                    ),
+                );
+            }
+        }
+        for bind in &config.binds {
+            if let Bind::Shared { alias, at, .. } = bind {
+                if !map.host.contains_key(alias) {
+                    problems.error(
+                        *at,
+                        &format!("{name}.binds"),
+                        format!("host volume '{alias}' is not in the host section"),
+                    );
+                }
+                if !has_path(map, alias) && !inline_paths.contains(&alias.as_str()) {
+                    problems.error(
+                        *at,
+                        &format!("{name}.binds"),
+                        format!("volume '{alias}' has no container path in the volumes section"),
+                    );
+                }
+            }
+        }
+        let links = config.links.iter().chain(
+            config
+                .networks
+                .iter()
+                .flatten()
+                .flat_map(|e| e.links.iter()),
+        );
+        for link in links {
+            if let Err(message) = resolve(&link.container) {
+                problems.error(link.at, &format!("{name}.links"), message);
+            }
+        }
+        for endpoint in config.networks.iter().flatten() {
+            let network = endpoint.network.as_str();
+            if !PREDEFINED_NETWORKS.contains(&network) && !map.networks.contains_key(network) {
+                problems.error(
+                    endpoint.at,
+                    &format!("{name}.networks"),
+                    format!("network '{network}' is not in the networks section"),
+                );
+            }
+        }
+        if let Some(NetworkMode::Config {
+            config: other,
+            instance,
+            at,
+        }) = &config.network_mode
+        {
+            let reference = match instance {
+                Some(i) => format!("{other}.{i}"),
+                None => other.clone(),
+            };
+            if let Err(message) = resolve(&reference) {
+                problems.error(*at, &format!("{name}.network_mode"), message);
+            }
+        }
+        for (parent, at) in &config.extends {
+            if *parent == **name {
+                problems.error(
+                    *at,
+                    &format!("{name}.extends"),
+                    "a configuration cannot extend itself",
+                );
+            }
+        }
+    }
+
+    if let Err(cycle) = Graph::new(map, &Env::default()) {
+        let at = cycle
+            .0
+            .first()
+            .and_then(|item| match item {
+                super::deps::Item::Container { config, .. } => map.container(config).map(|c| c.at),
+                _ => None,
+            })
+            .unwrap_or_default();
+        problems.error(at, "", cycle.to_string());
+    }
+}
+
+/// Whether the volumes section gives `alias` a container path.
+fn has_path(map: &ContainerMap, alias: &str) -> bool {
+    map.volumes
+        .get(alias)
+        .is_some_and(|v| v.default_path.is_some())
+}

@@ -1,0 +1,145 @@
+//! Loading map files: `load_map_file`, `load_map_str`, and the maps of `env.docker_maps`.
+
+use std::path::Path;
+
+use super::container_map::ContainerMap;
+use super::node::parse;
+use super::problems::{MapError, Problem, Problems};
+use super::reader::Reader;
+use super::{extend, integrity, tags};
+use crate::env::{env, Env};
+
+/// A loaded map and the warnings about it (keys of older docker-map versions).
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The map, with `extends` applied.
+    pub map: ContainerMap,
+    /// What still works but should change.
+    pub warnings: Vec<Problem>,
+}
+
+/// Reads and checks a map document; `source` names it in messages. The name comes from `name` when given and
+/// not empty, else from the document's `name` key. Every problem is reported, not just the first.
+pub fn load_map_str(
+    text: &str,
+    name: Option<&str>,
+    source: &str,
+    env: &Env,
+) -> Result<Loaded, MapError> {
+    let mut problems = Problems::new(source);
+    let mut root = match parse(text) {
+        Ok(root) => root,
+        Err(e) => {
+            problems.error(e.at, "", format!("not valid YAML: {}", e.message));
+            let warnings = problems.into_result()?;
+            return Ok(Loaded {
+                map: ContainerMap::default(),
+                warnings,
+            });
+        }
+    };
+    tags::resolve(&mut root, env, &mut problems);
+    let mut map = Reader {
+        problems: &mut problems,
+    }
+    .map(&root, name, source);
+    extend::apply(&mut map, &mut problems);
+    integrity::check(&map, &mut problems);
+    let warnings = problems.into_result()?;
+    Ok(Loaded { map, warnings })
+}
+
+/// Loads a map file with the current env (for `!env`); the name is `name` when given and not empty, else the
+/// file's `name` key.
+pub fn load_map_file(path: impl AsRef<Path>, name: Option<&str>) -> Result<Loaded, MapError> {
+    let path = path.as_ref();
+    let source = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| MapError {
+        problems: vec![Problem {
+            source: source.clone(),
+            at: Default::default(),
+            path: String::new(),
+            message: format!("cannot read the map file: {e}"),
+        }],
+    })?;
+    load_map_str(&text, name, &source, &env())
+}
+
+/// Checks a map file without a fabfile's env (for `build.rs`): `!env` values need only be named. Returns the
+/// warnings; errors list every problem with its line and column.
+pub fn validate_map_file(path: impl AsRef<Path>) -> Result<Vec<Problem>, MapError> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|e| MapError {
+        problems: vec![Problem {
+            source: path.display().to_string(),
+            at: Default::default(),
+            path: String::new(),
+            message: format!("cannot read the map file: {e}"),
+        }],
+    })?;
+    let mut relaxed = Env::default();
+    // `!env` keys are the fabfile's business at run time; here each stands for a placeholder value.
+    for key in env_tags(&text) {
+        relaxed
+            .extra
+            .insert(key.clone(), serde_yaml::Value::String(format!("<{key}>")));
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let has_name = text.lines().any(|l| l.starts_with("name:"));
+    let name = (!has_name).then_some(stem.as_str());
+    load_map_str(&text, name, &path.display().to_string(), &relaxed).map(|l| l.warnings)
+}
+
+/// The env keys named by `!env` tags in a document.
+fn env_tags(text: &str) -> Vec<String> {
+    text.split("!env ")
+        .skip(1)
+        .filter_map(|rest| rest.split_whitespace().next())
+        .map(|k| {
+            k.trim_matches(|c| c == '\'' || c == '"' || c == ',' || c == '}' || c == ']')
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The maps of `env.docker_maps` (file paths), each named by its `name` key or else its file name, loaded once
+/// per path; warnings are printed the first time.
+pub fn configured_maps() -> Result<Vec<std::sync::Arc<ContainerMap>>, MapError> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<ContainerMap>>>> = OnceLock::new();
+    let paths = env().docker_maps.clone();
+    let mut maps = Vec::new();
+    for path in paths {
+        let cached = CACHE
+            .get_or_init(Mutex::default)
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&path).cloned());
+        let map = match cached {
+            Some(map) => map,
+            None => {
+                let stem = Path::new(&path)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let named = text.lines().any(|l| l.starts_with("name:"));
+                let loaded = load_map_file(&path, (!named).then_some(stem.as_str()))?;
+                for warning in &loaded.warnings {
+                    crate::exec::output::warn(&warning.to_string());
+                }
+                let map = Arc::new(loaded.map);
+                if let Ok(mut cache) = CACHE.get_or_init(Mutex::default).lock() {
+                    cache.insert(path.clone(), Arc::clone(&map));
+                }
+                map
+            }
+        };
+        maps.push(map);
+    }
+    Ok(maps)
+}

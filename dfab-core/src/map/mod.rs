@@ -1,0 +1,37 @@
+//! Container maps: docker-map's YAML descriptions of containers, volumes, networks and their dependencies, read
+//! into typed structures, checked completely, and ordered.
+
+mod clients;
+mod container;
+mod container_map;
+mod deps;
+mod extend;
+mod integrity;
+mod items;
+mod load;
+mod naming;
+mod network;
+mod node;
+mod problems;
+mod reader;
+mod tags;
+mod text;
+mod volume;
+
+pub use clients::{check_clients, load_clients_file, load_clients_str, ClientConfig};
+pub use container::ContainerConfig;
+pub use container_map::ContainerMap;
+pub use deps::{Cycle, Graph, Item};
+pub use items::{
+    Attach, Bind, Endpoint, ExecCommand, ExecPolicy, HealthCheck, Link, NetworkMode, Options, Port,
+    Use, User,
+};
+pub use load::{configured_maps, load_map_file, load_map_str, validate_map_file, Loaded};
+pub use naming::{
+    config_image, container_name, hostname, image_name, network_name, volume_name, DEFAULT_CLIENT,
+};
+pub use network::{NetworkConfig, PREDEFINED_NETWORKS};
+pub use node::{parse, Node, NodeKind, Position, SyntaxError};
+pub use problems::{MapError, Problem};
+pub use text::Text;
+pub use volume::{HostPath, VolumeConfig};
