@@ -1,5 +1,8 @@
 //! Helpers shared by the benchmarks: environment variables, timing, medians, quiet commands.
 
+// Each benchmark binary compiles this module on its own and uses a different part of it.
+#![allow(dead_code)]
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};

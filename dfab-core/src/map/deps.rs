@@ -1,12 +1,14 @@
 //! The dependency graph of a map: what each container needs before it starts, and who needs it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
+use super::container::ContainerConfig;
 use super::container_map::ContainerMap;
 use super::items::NetworkMode;
-use super::naming::config_image;
+use super::naming::image_name;
 use super::network::PREDEFINED_NETWORKS;
+use super::text::Text;
 use crate::env::Env;
 
 /// Something an action works on.
@@ -67,31 +69,89 @@ impl fmt::Display for Cycle {
     }
 }
 
+/// An ordered list of items without repeats, and the items whose own paths are already in it.
+#[derive(Default)]
+struct Path {
+    items: Vec<Item>,
+    listed: HashSet<Item>,
+    expanded: HashSet<Item>,
+}
+
+impl Path {
+    fn push(&mut self, item: &Item) {
+        if self.listed.insert(item.clone()) {
+            self.items.push(item.clone());
+        }
+    }
+}
+
 /// The direct dependencies of every container of a map, and the orders derived from them.
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
-    direct: BTreeMap<Item, Vec<Item>>,
+    direct: HashMap<Item, Vec<Item>>,
+    /// The containers that list each item directly, in document order.
+    reverse: HashMap<Item, Vec<Item>>,
     /// Containers in document order (configs, then instances), which makes every order stable.
     containers: Vec<Item>,
+}
+
+/// Lookups the graph needs many times: configs by name, and the config that attaches each alias.
+struct Index<'m> {
+    map: &'m ContainerMap,
+    configs: HashMap<&'m str, &'m ContainerConfig>,
+    owners: HashMap<&'m str, &'m str>,
+}
+
+impl<'m> Index<'m> {
+    fn new(map: &'m ContainerMap) -> Index<'m> {
+        let mut owners = HashMap::new();
+        for (name, config) in &map.containers {
+            for attach in &config.attaches {
+                owners.entry(attach.alias.as_str()).or_insert(name.as_str());
+            }
+        }
+        Index {
+            map,
+            configs: map
+                .containers
+                .iter()
+                .map(|(n, c)| (n.as_str(), c))
+                .collect(),
+            owners,
+        }
+    }
+
+    fn container(&self, name: &str) -> Option<&'m ContainerConfig> {
+        self.configs.get(name).copied()
+    }
 }
 
 impl Graph {
     /// Builds the graph of `map`'s concrete (non-abstract) containers; lazy image names resolve with `env`.
     pub fn new(map: &ContainerMap, env: &Env) -> Result<Graph, Cycle> {
+        let index = Index::new(map);
         let mut graph = Graph::default();
         for (name, config) in &map.containers {
             if config.abstract_ {
                 continue;
             }
-            let direct = direct_dependencies(map, name, env);
+            let direct = direct_dependencies(&index, name, env);
             for instance in config.instance_slots() {
                 let item = Item::container(name, instance.as_deref());
+                for dependency in &direct {
+                    graph
+                        .reverse
+                        .entry(dependency.clone())
+                        .or_default()
+                        .push(item.clone());
+                }
                 graph.containers.push(item.clone());
                 graph.direct.insert(item, direct.clone());
             }
         }
-        for item in graph.containers.clone() {
-            graph.walk(&item, &mut Vec::new(), &mut BTreeSet::new())?;
+        let mut done = HashSet::new();
+        for item in &graph.containers {
+            graph.walk(item, &mut Vec::new(), &mut done)?;
         }
         Ok(graph)
     }
@@ -101,7 +161,7 @@ impl Graph {
         &self,
         item: &Item,
         stack: &mut Vec<Item>,
-        done: &mut BTreeSet<Item>,
+        done: &mut HashSet<Item>,
     ) -> Result<(), Cycle> {
         if done.contains(item) {
             return Ok(());
@@ -132,48 +192,58 @@ impl Graph {
 
     /// Everything `item` needs, deepest first, without `item` itself: the order to create and start them.
     pub fn dependencies(&self, item: &Item) -> Vec<Item> {
-        let mut out = Vec::new();
-        self.collect_dependencies(item, &mut out);
-        out
+        let mut path = Path::default();
+        self.collect_dependencies(item, &mut path);
+        path.items
     }
 
-    fn collect_dependencies(&self, item: &Item, out: &mut Vec<Item>) {
+    /// The order to start `targets` and everything they need, each item once (docker-map's path merging).
+    pub fn start_order(&self, targets: &[Item]) -> Vec<Item> {
+        let mut path = Path::default();
+        for target in targets {
+            self.collect_dependencies(target, &mut path);
+            path.push(target);
+        }
+        path.items
+    }
+
+    fn collect_dependencies(&self, item: &Item, path: &mut Path) {
+        // An expanded container's dependencies are all on the path already, so diamonds cost nothing twice.
+        if !path.expanded.insert(item.clone()) {
+            return;
+        }
         let direct = self.direct(item);
         for dependency in direct {
             if matches!(dependency, Item::Container { .. }) {
-                self.collect_dependencies(dependency, out);
+                self.collect_dependencies(dependency, path);
             }
         }
         for dependency in direct {
-            if !out.contains(dependency) {
-                out.push(dependency.clone());
-            }
+            path.push(dependency);
         }
     }
 
     /// The containers that need `item`, farthest first, without `item`: the order to stop and remove them.
     pub fn dependents(&self, item: &Item) -> Vec<Item> {
-        let mut out = Vec::new();
-        self.collect_dependents(item, &mut out);
-        out
+        let mut path = Path::default();
+        self.collect_dependents(item, &mut path);
+        path.items
     }
 
-    fn direct_dependents(&self, item: &Item) -> Vec<&Item> {
-        self.containers
-            .iter()
-            .filter(|c| self.direct(c).contains(item))
-            .collect()
-    }
-
-    fn collect_dependents(&self, item: &Item, out: &mut Vec<Item>) {
-        let direct = self.direct_dependents(item);
-        for dependent in &direct {
-            self.collect_dependents(dependent, out);
+    fn collect_dependents(&self, item: &Item, path: &mut Path) {
+        if !path.expanded.insert(item.clone()) {
+            return;
+        }
+        let direct = self
+            .reverse
+            .get(item)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for dependent in direct {
+            self.collect_dependents(dependent, path);
         }
         for dependent in direct {
-            if !out.contains(dependent) {
-                out.push(dependent.clone());
-            }
+            path.push(dependent);
         }
     }
 
@@ -203,8 +273,8 @@ impl Graph {
 }
 
 /// Every instance of `config` (or the config itself when it has none).
-fn all_instances(map: &ContainerMap, config: &str) -> Vec<Item> {
-    match map.container(config) {
+fn all_instances(index: &Index<'_>, config: &str) -> Vec<Item> {
+    match index.container(config) {
         Some(c) => c
             .instance_slots()
             .iter()
@@ -215,22 +285,23 @@ fn all_instances(map: &ContainerMap, config: &str) -> Vec<Item> {
 }
 
 /// `config` or `config.instance` as container items.
-fn reference(map: &ContainerMap, name: &str) -> Vec<Item> {
+fn reference(index: &Index<'_>, name: &str) -> Vec<Item> {
     match name.split_once('.') {
         Some((config, instance)) if !instance.is_empty() => {
-            if map.container(config).is_some() {
+            if index.container(config).is_some() {
                 vec![Item::container(config, Some(instance))]
             } else {
                 Vec::new()
             }
         }
-        _ => all_instances(map, name.trim_end_matches('.')),
+        _ => all_instances(index, name.trim_end_matches('.')),
     }
 }
 
 /// docker-map's direct dependency list of a config, in its order (§3.1), duplicates dropped.
-fn direct_dependencies(map: &ContainerMap, name: &str, env: &Env) -> Vec<Item> {
-    let Some(config) = map.container(name) else {
+fn direct_dependencies(index: &Index<'_>, name: &str, env: &Env) -> Vec<Item> {
+    let map = index.map;
+    let Some(config) = index.container(name) else {
         return Vec::new();
     };
     let mut out: Vec<Item> = Vec::new();
@@ -247,13 +318,13 @@ fn direct_dependencies(map: &ContainerMap, name: &str, env: &Env) -> Vec<Item> {
         ..
     }) = &config.network_mode
     {
-        let configured = map
+        let configured = index
             .container(other)
             .is_some_and(|c| instance.as_ref().is_some_and(|i| c.instances.contains(i)));
         let items = if configured {
             vec![Item::container(other, instance.as_deref())]
         } else {
-            all_instances(map, other)
+            all_instances(index, other)
         };
         add(items, &mut out);
     }
@@ -262,7 +333,7 @@ fn direct_dependencies(map: &ContainerMap, name: &str, env: &Env) -> Vec<Item> {
             add(vec![Item::Network(endpoint.network.clone())], &mut out);
         }
         for link in &endpoint.links {
-            add(reference(map, &link.container), &mut out);
+            add(reference(index, &link.container), &mut out);
         }
     }
     for used in &config.uses {
@@ -271,29 +342,25 @@ fn direct_dependencies(map: &ContainerMap, name: &str, env: &Env) -> Vec<Item> {
             None => (used.name.as_str(), ""),
         };
         let items = if map.use_attached_parent_name {
-            match map.container(first) {
+            match index.container(first) {
                 Some(parent)
                     if second.is_empty() || parent.attaches.iter().any(|a| a.alias == second) =>
                 {
-                    all_instances(map, first)
+                    all_instances(index, first)
                 }
                 Some(_) => vec![Item::container(first, Some(second))],
                 None => Vec::new(),
             }
         } else {
-            match map
-                .containers
-                .iter()
-                .find(|(_, c)| c.attaches.iter().any(|a| a.alias == first))
-            {
-                Some((parent, _)) => all_instances(map, parent),
-                None => reference(map, &used.name),
+            match index.owners.get(first) {
+                Some(parent) => all_instances(index, parent),
+                None => reference(index, &used.name),
             }
         };
         add(items, &mut out);
     }
     for link in &config.links {
-        add(reference(map, &link.container), &mut out);
+        add(reference(index, &link.container), &mut out);
     }
     for attached in &config.attaches {
         add(
@@ -304,15 +371,16 @@ fn direct_dependencies(map: &ContainerMap, name: &str, env: &Env) -> Vec<Item> {
             &mut out,
         );
     }
-    let image = config_image(map, name, env).unwrap_or_else(|_| {
-        config
-            .image
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_else(|| name.to_owned())
-    });
+    // A lazy value that cannot resolve yet (validation without the fabfile's env) shows as written.
+    let resolve = |text: &Text| text.resolve(env).unwrap_or_else(|_| text.to_string());
+    let image = image_name(
+        map.repository.as_ref().map(resolve).as_deref(),
+        map.default_tag.as_ref().map(resolve).as_deref(),
+        config.image.as_ref().map(resolve).as_deref(),
+        name,
+    );
     add(vec![Item::Image(image)], &mut out);
     // Abstract configs are templates, never containers; a reference to one is reported by the integrity check.
-    out.retain(|item| !matches!(item, Item::Container { config, .. } if map.container(config).is_some_and(|c| c.abstract_)));
+    out.retain(|item| !matches!(item, Item::Container { config, .. } if index.container(config).is_some_and(|c| c.abstract_)));
     out
 }

@@ -19,6 +19,8 @@ pub(crate) fn check(map: &ContainerMap, problems: &mut Problems) {
         .map(|(n, c)| (n.as_str(), c))
         .collect();
     let config_names: Vec<&str> = concrete.iter().map(|(n, _)| *n).collect();
+    let by_name: std::collections::HashMap<&str, &super::container::ContainerConfig> =
+        concrete.iter().copied().collect();
 
     // A container reference: `config` (all its instances) or `config.instance` of a configured instance.
     let resolve = |name: &str| -> Result<(), String> {
@@ -26,7 +28,7 @@ pub(crate) fn check(map: &ContainerMap, problems: &mut Problems) {
             Some((c, i)) if !i.is_empty() => (c, Some(i)),
             _ => (name.trim_end_matches('.'), None),
         };
-        match concrete.iter().find(|(n, _)| *n == config) {
+        match by_name.get(config).map(|c| (config, *c)) {
             None => Err(match suggestion(config, &config_names) {
                 Some(close) => {
                     format!("no container configuration '{config}'; did you mean '{close}'?")

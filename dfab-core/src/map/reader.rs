@@ -938,7 +938,7 @@ impl Reader<'_> {
         };
         let pairs = self.mapping(root, "");
         check_duplicate_keys(self.problems, root, "");
-        let mut bodies: Vec<(String, Position, Vec<&Node>)> = Vec::new();
+        let mut bodies = Bodies::default();
         let mut root_name = None;
         for (k, v) in pairs {
             let Some(key) = self.string(k, "") else {
@@ -1008,7 +1008,7 @@ impl Reader<'_> {
                     check_duplicate_keys(self.problems, v, "containers");
                     for (c, body) in self.mapping(v, &key) {
                         if let Some(container) = self.string(c, &key) {
-                            add_body(container, c.at, body, &mut bodies);
+                            bodies.add(container, c.at, body);
                         }
                     }
                 }
@@ -1026,7 +1026,7 @@ impl Reader<'_> {
                         };
                         self.problems.error(k.at, &key, message);
                     } else {
-                        add_body(key, k.at, v, &mut bodies);
+                        bodies.add(key, k.at, v);
                     }
                 }
             }
@@ -1045,7 +1045,7 @@ impl Reader<'_> {
                 }
             },
         };
-        for (name, at, list) in bodies {
+        for (name, at, list) in bodies.list {
             let mut config = ContainerConfig {
                 at,
                 ..ContainerConfig::default()
@@ -1060,16 +1060,23 @@ impl Reader<'_> {
     }
 }
 
-/// Adds one body of a container configuration; repeated names collect several bodies, applied in order.
-fn add_body<'n>(
-    name: String,
-    at: Position,
-    body: &'n Node,
-    bodies: &mut Vec<(String, Position, Vec<&'n Node>)>,
-) {
-    match bodies.iter_mut().find(|(n, _, _)| *n == name) {
-        Some((_, _, list)) => list.push(body),
-        None => bodies.push((name, at, vec![body])),
+/// The bodies of each container configuration, in order of first appearance.
+#[derive(Default)]
+struct Bodies<'n> {
+    list: Vec<(String, Position, Vec<&'n Node>)>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl<'n> Bodies<'n> {
+    /// Adds one body; repeated names collect several bodies, applied in order.
+    fn add(&mut self, name: String, at: Position, body: &'n Node) {
+        match self.index.get(&name) {
+            Some(&i) => self.list[i].2.push(body),
+            None => {
+                self.index.insert(name.clone(), self.list.len());
+                self.list.push((name, at, vec![body]));
+            }
+        }
     }
 }
 
