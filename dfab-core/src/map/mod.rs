@@ -17,6 +17,7 @@ mod reader;
 mod tags;
 mod text;
 mod volume;
+mod write;
 
 pub use clients::{check_clients, load_clients_file, load_clients_str, ClientConfig};
 pub use container::ContainerConfig;
@@ -35,3 +36,4 @@ pub use node::{parse, Node, NodeKind, Position, SyntaxError};
 pub use problems::{MapError, Problem};
 pub use text::Text;
 pub use volume::{HostPath, VolumeConfig};
+pub use write::to_yaml;
