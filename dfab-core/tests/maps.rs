@@ -660,3 +660,86 @@ fn maps_from_the_env() {
     let names: Vec<&str> = maps.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["first", "named"]);
 }
+
+#[test]
+fn every_other_key() {
+    let map = load(
+        "default_domain: example.com\nset_hostname: false\nuse_attached_parent_name: true\nclients: web\n\
+         host:\n  root: /srv\n  up: {default: data/up, eu: /abs/up-eu}\n\
+         volumes:\n  up: {default_path: /up, driver: nfs, driver_options: {addr: 10.0.0.9}, create_options: {labels: {a: b}}, user: 1000, permissions: \"0750\"}\n\
+         networks:\n  back: {driver: overlay, driver_options: {encrypted: \"1\"}, internal: yes, create_options: {attachable: true}}\n\
+         c:\n  shares: /cache\n  clients: [web]\n  stop_signal: SIGINT\n  stop_timeout: 20\n  start_delay: 1.5\n  permissions: u=rwX\n  persistent: true\n  attaches: up\n\
+         \x20 create_options: {command: \"serve\", environment: {A: \"1\"}}\n  host_config: {restart_policy: {Name: always}, mem_limit: 3g}\n\
+         d:\n  uses: c.up\n  networks: {back: {aliases: web}}\n",
+    );
+    assert_eq!(map.default_domain, Some(plain("example.com")));
+    assert!(!map.sets_hostname());
+    assert_eq!(map.clients, ["web"]);
+    assert_eq!(map.host_root, Some(plain("/srv")));
+    assert_eq!(
+        map.host["up"],
+        dfab_core::map::HostPath::PerInstance(
+            [
+                ("default".to_owned(), plain("data/up")),
+                ("eu".to_owned(), plain("/abs/up-eu"))
+            ]
+            .into()
+        )
+    );
+    let volume = &map.volumes["up"];
+    assert_eq!(volume.driver, "nfs");
+    assert_eq!(volume.driver_options["addr"], plain("10.0.0.9"));
+    assert_eq!(volume.permissions.as_deref(), Some("0750"));
+    let network = &map.networks["back"];
+    assert_eq!(network.driver, "overlay");
+    assert!(network.internal);
+    let c = map.container("c").unwrap();
+    assert_eq!(c.shares, [plain("/cache")]);
+    assert_eq!(c.clients, ["web"]);
+    assert_eq!(c.stop_signal.as_deref(), Some("SIGINT"));
+    assert_eq!(c.stop_timeout, Some(20));
+    assert_eq!(c.start_delay, Some(1.5));
+    assert_eq!(c.permissions.as_deref(), Some("u=rwX"));
+    assert_eq!(c.persistent, Some(true));
+    assert_eq!(
+        c.create_options["command"],
+        serde_yaml::Value::from("serve")
+    );
+    assert_eq!(c.host_config["mem_limit"], serde_yaml::Value::from("3g"));
+    let d = map.container("d").unwrap();
+    assert_eq!(d.networks.as_ref().unwrap()[0].aliases, [plain("web")]);
+    assert_eq!(
+        dfab_core::map::volume_name(&map, "c", "up"),
+        "m.c.up",
+        "parent-name mode names attached volumes after their config"
+    );
+    let graph = Graph::new(&map, &Env::default()).unwrap();
+    let d_item = Item::Container {
+        config: "d".into(),
+        instance: None,
+    };
+    assert!(graph.dependencies(&d_item).contains(&Item::Container {
+        config: "c".into(),
+        instance: None
+    }));
+    assert!(graph
+        .dependencies(&d_item)
+        .contains(&Item::Network("back".into())));
+}
+
+#[test]
+fn wrong_shapes_are_named() {
+    let error = errors(
+        "volumes: [a]\nc:\n  instances: {a: 1}\n  stop_timeout: soon\n  exposes: [[80, 8080, x, true, extra]]\n  healthcheck: {test: x, interval: forever}\n  exec_commands: [[x, root, sometimes]]\n",
+    );
+    for expected in [
+        "test.yaml:1:10: volumes: expected a mapping, found a list",
+        "c.instances: expected a string or a list, found a mapping",
+        "c.stop_timeout: expected a whole number, found a string",
+        "c.exposes[0]: expected [port, host_port, interface, ipv6] at most",
+        "c.healthcheck.interval: expected a duration such as 30s, 500ms or 1m, found a string",
+        "c.exec_commands[0]: exec policy 'sometimes' is not one of: restart, initial",
+    ] {
+        assert!(error.contains(expected), "missing {expected:?} in\n{error}");
+    }
+}
