@@ -743,3 +743,35 @@ fn wrong_shapes_are_named() {
         assert!(error.contains(expected), "missing {expected:?} in\n{error}");
     }
 }
+
+#[test]
+fn selecting_containers_groups_and_all() {
+    use dfab_core::map::select;
+    let map = load(
+        "groups: {front: [web, app.b], workers: [worker]}\nbase: {abstract: true}\nweb: {}\napp: {instances: [a, b]}\nworker: {instances: [q1, q2], extends: base}\n",
+    );
+    let names = |items: Vec<Item>| items.iter().map(ToString::to_string).collect::<Vec<_>>();
+    assert_eq!(names(select(&map, "app", &[]).unwrap()), ["app.a", "app.b"]);
+    assert_eq!(names(select(&map, "app.b", &[]).unwrap()), ["app.b"]);
+    assert_eq!(names(select(&map, "front", &[]).unwrap()), ["web", "app.b"]);
+    assert_eq!(
+        names(select(&map, "workers", &["q2".into()]).unwrap()),
+        ["worker.q2"]
+    );
+    assert_eq!(
+        names(select(&map, "__all__", &[]).unwrap()),
+        ["web", "app.a", "app.b", "worker.q1", "worker.q2"]
+    );
+    assert_eq!(
+        select(&map, "wbe", &[]).unwrap_err(),
+        "map 'm' has no container or group 'wbe'; did you mean 'web'?"
+    );
+    assert_eq!(
+        select(&map, "app.c", &[]).unwrap_err(),
+        "'app' of map 'm' has no instance 'c'"
+    );
+    assert!(
+        select(&map, "base", &[]).is_err(),
+        "abstract configs are not containers"
+    );
+}

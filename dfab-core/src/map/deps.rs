@@ -384,3 +384,76 @@ fn direct_dependencies(index: &Index<'_>, name: &str, env: &Env) -> Vec<Item> {
     out.retain(|item| !matches!(item, Item::Container { config, .. } if index.container(config).is_some_and(|c| c.abstract_)));
     out
 }
+
+/// The containers a selector names within `map`: `config`, `config.instance`, a group (its members, plain ones
+/// taking `instances`), or `__all__`. A config with instances and none requested means all of them. Unlike
+/// docker-map, an instance the config does not define is an error rather than an extra container.
+pub fn select(
+    map: &ContainerMap,
+    selector: &str,
+    instances: &[String],
+) -> Result<Vec<Item>, String> {
+    let index = Index::new(map);
+    let mut out: Vec<Item> = Vec::new();
+    let mut add = |item: Item| {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    };
+    let one = |name: &str, instances: &[String]| -> Result<Vec<Item>, String> {
+        let (config, instance) = match name.split_once('.') {
+            Some((c, i)) if !i.is_empty() => (c, Some(i.to_owned())),
+            _ => (name.trim_end_matches('.'), None),
+        };
+        let Some(found) = index.container(config).filter(|c| !c.abstract_) else {
+            let known: Vec<&str> = map
+                .containers
+                .iter()
+                .filter(|(_, c)| !c.abstract_)
+                .map(|(n, _)| n.as_str())
+                .chain(map.groups.keys().map(String::as_str))
+                .collect();
+            return Err(match super::problems::suggestion(config, &known) {
+                Some(close) => format!(
+                    "map '{}' has no container or group '{config}'; did you mean '{close}'?",
+                    map.name
+                ),
+                None => format!("map '{}' has no container or group '{config}'", map.name),
+            });
+        };
+        let wanted: Vec<String> = match instance {
+            Some(i) => vec![i],
+            None => instances.to_vec(),
+        };
+        if wanted.is_empty() {
+            return Ok(all_instances(&index, config));
+        }
+        wanted
+            .into_iter()
+            .map(|i| {
+                if found.instances.contains(&i) {
+                    Ok(Item::container(config, Some(&i)))
+                } else {
+                    Err(format!(
+                        "'{config}' of map '{}' has no instance '{i}'",
+                        map.name
+                    ))
+                }
+            })
+            .collect()
+    };
+    if selector == "__all__" {
+        for (name, config) in &map.containers {
+            if !config.abstract_ {
+                one(name, &[])?.into_iter().for_each(&mut add);
+            }
+        }
+    } else if let Some(members) = map.groups.get(selector) {
+        for (member, _) in members {
+            one(member, instances)?.into_iter().for_each(&mut add);
+        }
+    } else {
+        one(selector, instances)?.into_iter().for_each(&mut add);
+    }
+    Ok(out)
+}

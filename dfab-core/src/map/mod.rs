@@ -22,7 +22,7 @@ mod write;
 pub use clients::{check_clients, load_clients_file, load_clients_str, ClientConfig};
 pub use container::ContainerConfig;
 pub use container_map::ContainerMap;
-pub use deps::{Cycle, Graph, Item};
+pub use deps::{select, Cycle, Graph, Item};
 pub use items::{
     Attach, Bind, Endpoint, ExecCommand, ExecPolicy, HealthCheck, Link, NetworkMode, Options, Port,
     Use, User,
