@@ -659,6 +659,32 @@ fn maps_from_the_env() {
     let maps = dfab_core::map::configured_maps().unwrap();
     let names: Vec<&str> = maps.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["first", "named"]);
+    // Maps naming clients are checked against env.docker_clients.
+    let third = dir.path().join("third.yaml");
+    let clients = dir.path().join("clients.yaml");
+    std::fs::write(
+        &third,
+        "clients: [web, db]
+app: {}
+",
+    )
+    .unwrap();
+    std::fs::write(
+        &clients,
+        "web: {fabric_host: web1}
+",
+    )
+    .unwrap();
+    let (third_s, clients_s) = (third.display().to_string(), clients.display().to_string());
+    dfab_core::env::env_mut(move |e| {
+        e.docker_maps = vec![third_s];
+        e.docker_clients = Some(clients_s);
+    });
+    let error = dfab_core::map::configured_maps().unwrap_err().to_string();
+    assert!(
+        error.ends_with("clients: client 'db' is not configured in the clients file"),
+        "{error}"
+    );
 }
 
 #[test]

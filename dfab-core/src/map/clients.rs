@@ -228,7 +228,7 @@ pub fn check_clients(
     let named = map
         .clients
         .iter()
-        .map(|c| (c, Position::default(), "clients".to_owned()))
+        .map(|c| (c, map.clients_at, "clients".to_owned()))
         .chain(map.containers.iter().flat_map(|(name, config)| {
             config
                 .clients

@@ -29,6 +29,8 @@ pub struct ContainerMap {
     pub use_attached_parent_name: bool,
     /// Clients every config runs on.
     pub clients: Vec<String>,
+    /// Where the `clients` key's value stands, for messages about unknown clients.
+    pub clients_at: Position,
     /// Group name → members (`config` or `config.instance`).
     pub groups: BTreeMap<String, Vec<(String, Position)>>,
     /// Volume aliases.

@@ -106,7 +106,7 @@ fn env_tags(text: &str) -> Vec<String> {
 }
 
 /// The maps of `env.docker_maps` (file paths), each named by its `name` key or else its file name, loaded once
-/// per path; warnings are printed the first time.
+/// per path and checked against `env.docker_clients` when set; warnings are printed the first time.
 pub fn configured_maps() -> Result<Vec<std::sync::Arc<ContainerMap>>, MapError> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex, OnceLock};
@@ -132,6 +132,9 @@ pub fn configured_maps() -> Result<Vec<std::sync::Arc<ContainerMap>>, MapError> 
                 for warning in &loaded.warnings {
                     crate::exec::output::warn(&warning.to_string());
                 }
+                if let Some(clients) = configured_clients()? {
+                    super::clients::check_clients(&loaded.map, &clients)?;
+                }
                 let map = Arc::new(loaded.map);
                 if let Ok(mut cache) = CACHE.get_or_init(Mutex::default).lock() {
                     cache.insert(path.clone(), Arc::clone(&map));
@@ -142,4 +145,13 @@ pub fn configured_maps() -> Result<Vec<std::sync::Arc<ContainerMap>>, MapError> 
         maps.push(map);
     }
     Ok(maps)
+}
+
+/// The clients of `env.docker_clients`, if a file is set.
+pub fn configured_clients(
+) -> Result<Option<std::collections::BTreeMap<String, super::ClientConfig>>, MapError> {
+    match env().docker_clients.clone() {
+        Some(path) => super::clients::load_clients_file(path).map(Some),
+        None => Ok(None),
+    }
 }

@@ -27,7 +27,9 @@ pub use items::{
     Attach, Bind, Endpoint, ExecCommand, ExecPolicy, HealthCheck, Link, NetworkMode, Options, Port,
     Use, User,
 };
-pub use load::{configured_maps, load_map_file, load_map_str, validate_map_file, Loaded};
+pub use load::{
+    configured_clients, configured_maps, load_map_file, load_map_str, validate_map_file, Loaded,
+};
 pub use naming::{
     config_image, container_name, hostname, image_name, network_name, volume_name, DEFAULT_CLIENT,
 };

@@ -98,10 +98,11 @@ impl fmt::Display for MapError {
 
 /// The known name closest to `unknown`, if it is close enough to be a likely typo.
 pub fn suggestion<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
+    // Transpositions count once (`wbe` → `web`); short names need a closer match than long ones.
     known
         .iter()
-        .map(|k| (strsim::levenshtein(unknown, k), *k))
-        .filter(|(distance, k)| *distance <= 2.max(k.len() / 4))
+        .map(|k| (strsim::osa_distance(unknown, k), *k))
+        .filter(|(distance, k)| *distance <= 1.max(k.len() / 3))
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, k)| k)
 }

@@ -952,7 +952,10 @@ impl Reader<'_> {
                 "default_domain" => map.default_domain = self.text(v, &key),
                 "set_hostname" => map.set_hostname = Some(v.truthy()),
                 "use_attached_parent_name" => map.use_attached_parent_name = v.truthy(),
-                "clients" => map.clients = self.strings(v, &key),
+                "clients" => {
+                    map.clients = self.strings(v, &key);
+                    map.clients_at = v.at;
+                }
                 "groups" => {
                     for (g, members) in self.mapping(v, &key) {
                         let Some(group) = self.string(g, &key) else {
