@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::container_map::ContainerMap;
 use super::node::{parse, Node, NodeKind, Position};
-use super::problems::{unknown_key, MapError, Problem, Problems};
+use super::problems::{read_file, unknown_key, MapError, Problems};
 use super::reader::{to_value, Reader};
 use super::tags;
 use super::text::Text;
@@ -208,14 +208,7 @@ pub fn load_clients_file(
 ) -> Result<BTreeMap<String, ClientConfig>, MapError> {
     let path = path.as_ref();
     let source = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| MapError {
-        problems: vec![Problem {
-            source: source.clone(),
-            at: Position::default(),
-            path: String::new(),
-            message: format!("cannot read the clients file: {e}"),
-        }],
-    })?;
+    let text = read_file(path, "clients")?;
     load_clients_str(&text, &source, &env())
 }
 

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::container_map::ContainerMap;
 use super::node::parse;
-use super::problems::{MapError, Problem, Problems};
+use super::problems::{read_file, MapError, Problem, Problems};
 use super::reader::Reader;
 use super::{extend, integrity, tags};
 use crate::env::{env, Env};
@@ -54,14 +54,7 @@ pub fn load_map_str(
 pub fn load_map_file(path: impl AsRef<Path>, name: Option<&str>) -> Result<Loaded, MapError> {
     let path = path.as_ref();
     let source = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| MapError {
-        problems: vec![Problem {
-            source: source.clone(),
-            at: Default::default(),
-            path: String::new(),
-            message: format!("cannot read the map file: {e}"),
-        }],
-    })?;
+    let text = read_file(path, "map")?;
     load_map_str(&text, name, &source, &env())
 }
 
@@ -69,14 +62,7 @@ pub fn load_map_file(path: impl AsRef<Path>, name: Option<&str>) -> Result<Loade
 /// warnings; errors list every problem with its line and column.
 pub fn validate_map_file(path: impl AsRef<Path>) -> Result<Vec<Problem>, MapError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|e| MapError {
-        problems: vec![Problem {
-            source: path.display().to_string(),
-            at: Default::default(),
-            path: String::new(),
-            message: format!("cannot read the map file: {e}"),
-        }],
-    })?;
+    let text = read_file(path, "map")?;
     let mut relaxed = Env::default();
     // `!env` keys are the fabfile's business at run time; here each stands for a placeholder value.
     for key in env_tags(&text) {

@@ -19,7 +19,10 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
+        if self.at.line == 0 {
+            // About the file as a whole (it could not be read).
+            write!(f, "{}: {}", self.source, self.message)
+        } else if self.path.is_empty() {
             write!(f, "{}:{}: {}", self.source, self.at, self.message)
         } else {
             write!(
@@ -116,6 +119,18 @@ pub fn unknown_key(key: &str, known: &[&str], what: &str) -> String {
             known.join(", ")
         ),
     }
+}
+
+/// Reads a map or clients file (`what` names the kind in the error).
+pub(crate) fn read_file(path: &std::path::Path, what: &str) -> Result<String, MapError> {
+    std::fs::read_to_string(path).map_err(|e| MapError {
+        problems: vec![Problem {
+            source: path.display().to_string(),
+            at: Position::default(),
+            path: String::new(),
+            message: format!("cannot read the {what} file: {e}"),
+        }],
+    })
 }
 
 #[cfg(test)]
