@@ -801,3 +801,25 @@ fn selecting_containers_groups_and_all() {
         "abstract configs are not containers"
     );
 }
+
+#[test]
+fn domains_and_bad_network_modes() {
+    use dfab_core::map::{domain_name, ClientConfig};
+    let map = load("default_domain: example.com\nweb: {}\n");
+    assert_eq!(domain_name(&map, None), Some(plain("example.com")));
+    let silent = ClientConfig {
+        domainname: Some(None),
+        ..ClientConfig::default()
+    };
+    assert_eq!(
+        domain_name(&map, Some(&silent)),
+        None,
+        "a null domainname on the client wins"
+    );
+    // docker-map made an error object the network mode for a wrong-length list (bug 6).
+    let error = errors("a: {network_mode: [x]}\n");
+    assert!(
+        error.contains("a.network_mode: expected [config, instance], found a list"),
+        "{error}"
+    );
+}

@@ -31,7 +31,8 @@ pub use load::{
     configured_clients, configured_maps, load_map_file, load_map_str, validate_map_file, Loaded,
 };
 pub use naming::{
-    config_image, container_name, hostname, image_name, network_name, volume_name, DEFAULT_CLIENT,
+    config_image, container_name, domain_name, hostname, image_name, network_name, volume_name,
+    DEFAULT_CLIENT,
 };
 pub use network::{NetworkConfig, PREDEFINED_NETWORKS};
 pub use node::{parse, Node, NodeKind, Position, SyntaxError};

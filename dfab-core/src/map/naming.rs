@@ -44,6 +44,15 @@ pub fn hostname(container: &str, client: Option<&str>) -> String {
     }
 }
 
+/// A container's domain name: the client's `domainname` when the client sets the key (even to null), else the
+/// map's `default_domain`.
+pub fn domain_name(map: &ContainerMap, client: Option<&super::ClientConfig>) -> Option<Text> {
+    match client.and_then(|c| c.domainname.clone()) {
+        Some(from_client) => from_client,
+        None => map.default_domain.clone(),
+    }
+}
+
 /// The full image name of `image` (or the config name when unset) with the map's repository and default tag.
 ///
 /// The tag is split off at the last `:` only when no `/` follows it, so `registry:5000/app` keeps its port
