@@ -18,6 +18,7 @@
 
 extern crate self as dfab_core;
 
+pub mod actions;
 pub mod cli;
 pub mod docker;
 pub mod env;

@@ -1,0 +1,12 @@
+//! Container-map actions: what `actions.startup`, `shutdown`, … do to an engine, planned from the map's
+//! dependency graph and the engine's state.
+
+mod action;
+mod plan;
+mod state;
+mod step;
+
+pub use action::{Action, Walk, ACTIONS};
+pub use plan::{item_name, plan, walk, PlanOptions};
+pub use state::{ItemState, Presence};
+pub use step::{Step, StepKind};

@@ -1,0 +1,209 @@
+//! `plan`: the steps an action takes, from the dependency graph and the engine's state (reference §4.7).
+
+use super::{Action, ItemState, Presence, Step, StepKind, Walk};
+use crate::map::{
+    container_name, network_name, volume_name, ContainerConfig, ContainerMap, Graph, Item, Text,
+    User,
+};
+
+/// Options of the actions that have any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// `remove`/`shutdown` also remove persistent containers (default true).
+    pub remove_persistent: bool,
+    /// `restart` runs the exec commands again.
+    pub restart_exec_commands: bool,
+    /// The signal `kill` sends.
+    pub signal: String,
+}
+
+impl Default for PlanOptions {
+    fn default() -> PlanOptions {
+        PlanOptions {
+            remove_persistent: true,
+            restart_exec_commands: false,
+            signal: "SIGKILL".into(),
+        }
+    }
+}
+
+/// The items an action visits for `targets`, in its walk order, each once.
+pub fn walk(graph: &Graph, action: Action, targets: &[Item]) -> Vec<Item> {
+    match action.walk() {
+        Walk::Forward => graph.start_order(targets),
+        Walk::Single => targets.to_vec(),
+        Walk::Reverse => {
+            let mut order: Vec<Item> = Vec::new();
+            for target in targets {
+                for item in graph.dependents(target).into_iter().chain([target.clone()]) {
+                    if !order.contains(&item) {
+                        order.push(item);
+                    }
+                }
+            }
+            order
+        }
+    }
+}
+
+/// The steps of `action` on `targets` of `map`, given each item's state. Unlike docker-map, `startup` creates only
+/// missing networks and pulls only missing images, and `shutdown` leaves persistent containers alone when asked
+/// to (reference §8, bugs 15 and 17).
+pub fn plan(
+    map: &ContainerMap,
+    graph: &Graph,
+    action: Action,
+    targets: &[Item],
+    state: &dyn Fn(&Item) -> ItemState,
+    options: &PlanOptions,
+) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for item in walk(graph, action, targets) {
+        let current = state(&item);
+        let step = |kind: StepKind| Step {
+            kind,
+            item: item.clone(),
+            name: item_name(map, &item),
+        };
+        let absent = current.presence == Presence::Absent;
+        match &item {
+            Item::Image(_) => {
+                if absent && matches!(action, Action::Create | Action::Startup) {
+                    steps.push(step(StepKind::Pull));
+                }
+            }
+            Item::Network(_) => {
+                if absent && matches!(action, Action::Create | Action::Startup) {
+                    steps.push(step(StepKind::CreateNetwork));
+                }
+            }
+            Item::Volume { config, alias } => {
+                if absent && matches!(action, Action::Create | Action::Startup) {
+                    steps.push(step(StepKind::CreateVolume));
+                    if let Some(prepare) = preparation(map, config, alias) {
+                        steps.push(step(prepare));
+                    }
+                }
+            }
+            Item::Container { config, .. } => {
+                let Some(settings) = map.container(config) else {
+                    continue;
+                };
+                let running = current.presence == Presence::Running;
+                let exec = (!settings.exec_commands.is_empty()).then_some(StepKind::Exec {
+                    count: settings.exec_commands.len(),
+                });
+                let kept = settings.persistent == Some(true) && !options.remove_persistent;
+                let create = || {
+                    let image = graph
+                        .direct(&item)
+                        .iter()
+                        .find_map(|d| match d {
+                            Item::Image(image) => Some(image.clone()),
+                            _ => None,
+                        })
+                        .unwrap_or_default();
+                    let mut kinds = vec![StepKind::CreateContainer { image }];
+                    let networks = extra_networks(map, settings);
+                    if !networks.is_empty() {
+                        kinds.push(StepKind::ConnectNetworks { networks });
+                    }
+                    kinds
+                };
+                let kinds: Vec<StepKind> = match action {
+                    Action::Create if absent => create(),
+                    Action::Startup if absent => {
+                        let mut kinds = create();
+                        kinds.push(StepKind::Start);
+                        kinds.extend(exec.clone());
+                        kinds
+                    }
+                    Action::Startup | Action::Start if !absent && !running => {
+                        std::iter::once(StepKind::Start)
+                            .chain(exec.clone())
+                            .collect()
+                    }
+                    Action::Restart if !absent && !current.initial => {
+                        let mut kinds = Vec::new();
+                        if running {
+                            kinds.push(StepKind::Stop);
+                        }
+                        kinds.push(StepKind::Start);
+                        if options.restart_exec_commands {
+                            kinds.extend(exec.clone());
+                        }
+                        kinds
+                    }
+                    Action::Stop if running => vec![StepKind::Stop],
+                    Action::Remove if !absent && !running && !kept => vec![StepKind::Remove],
+                    Action::Shutdown if running && !kept => vec![StepKind::Stop, StepKind::Remove],
+                    Action::Shutdown if !absent && !kept => vec![StepKind::Remove],
+                    Action::Kill if running => vec![StepKind::Kill {
+                        signal: options.signal.clone(),
+                    }],
+                    _ => Vec::new(),
+                };
+                steps.extend(kinds.into_iter().map(step));
+            }
+        }
+    }
+    steps
+}
+
+/// The engine name of an item of `map`.
+pub fn item_name(map: &ContainerMap, item: &Item) -> String {
+    match item {
+        Item::Container { config, instance } => {
+            container_name(&map.name, config, instance.as_deref())
+        }
+        Item::Volume { config, alias } => volume_name(map, config, alias),
+        Item::Network(network) => network_name(&map.name, network),
+        Item::Image(image) => image.clone(),
+    }
+}
+
+/// The networks a container joins after the one given at create.
+fn extra_networks(map: &ContainerMap, config: &ContainerConfig) -> Vec<String> {
+    config
+        .networks
+        .iter()
+        .flatten()
+        .skip(1)
+        .map(|e| network_name(&map.name, &e.network))
+        .collect()
+}
+
+/// chown `user:group`: a group as given, or the user twice (docker-map's rule); none for an empty owner or root
+/// given as `0`, which needs no change.
+fn owner(user: &User) -> Option<String> {
+    let name = user
+        .user
+        .as_plain()
+        .map(str::to_owned)
+        .unwrap_or_else(|| user.user.to_string());
+    if name.is_empty() || name == "0" {
+        return None;
+    }
+    let group = user
+        .group
+        .as_ref()
+        .map(Text::to_string)
+        .unwrap_or_else(|| name.clone());
+    Some(format!("{name}:{group}"))
+}
+
+/// The preparation of an attached volume, when an owner or permissions are known (volume settings first, then
+/// the attaching config's).
+fn preparation(map: &ContainerMap, config: &str, alias: &str) -> Option<StepKind> {
+    let volume = map.volumes.get(alias);
+    let attaching = map.container(config);
+    let user = volume
+        .and_then(|v| v.user.as_ref())
+        .or_else(|| attaching.and_then(|c| c.user.as_ref()));
+    let permissions = volume
+        .and_then(|v| v.permissions.clone())
+        .or_else(|| attaching.and_then(|c| c.permissions.clone()));
+    let owner = user.and_then(owner);
+    (owner.is_some() || permissions.is_some())
+        .then_some(StepKind::PrepareVolume { owner, permissions })
+}

@@ -1,0 +1,62 @@
+//! `ItemState`: what the engine has of one item of a map, as the planner needs it.
+
+/// Whether an item exists and, for containers, runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presence {
+    /// No container, volume, network or image of that name.
+    Absent,
+    /// Exists and does not run (networks, volumes and images are always this when found).
+    Present,
+    /// A running (or restarting) container.
+    Running,
+}
+
+/// The observed state of one item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ItemState {
+    /// Whether it exists and runs.
+    pub presence: Presence,
+    /// A container that was created but never started.
+    pub initial: bool,
+    /// The exit code of a stopped container.
+    pub exit_code: Option<i64>,
+}
+
+impl ItemState {
+    /// An item the engine does not have.
+    pub const ABSENT: ItemState = ItemState {
+        presence: Presence::Absent,
+        initial: false,
+        exit_code: None,
+    };
+
+    /// An item that exists and does not run (a network, volume, image, or a stopped container).
+    pub const PRESENT: ItemState = ItemState {
+        presence: Presence::Present,
+        initial: false,
+        exit_code: None,
+    };
+
+    /// A running container.
+    pub const RUNNING: ItemState = ItemState {
+        presence: Presence::Running,
+        initial: false,
+        exit_code: None,
+    };
+
+    /// A container created and never started.
+    pub const INITIAL: ItemState = ItemState {
+        presence: Presence::Present,
+        initial: true,
+        exit_code: None,
+    };
+
+    /// A stopped container that ended with `code`.
+    pub fn exited(code: i64) -> ItemState {
+        ItemState {
+            presence: Presence::Present,
+            initial: false,
+            exit_code: Some(code),
+        }
+    }
+}

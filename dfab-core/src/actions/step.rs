@@ -1,0 +1,98 @@
+//! `Step`: one change to an engine, as planned and as printed (`Creating container 'site.web' from image …`).
+
+use std::fmt;
+
+use crate::map::Item;
+
+/// What a step does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    /// Pull an image.
+    Pull,
+    /// Create a network.
+    CreateNetwork,
+    /// Create a named volume.
+    CreateVolume,
+    /// Set a volume's owner and permissions (`chown -R`, `chmod -R`).
+    PrepareVolume {
+        /// `user:group` for chown.
+        owner: Option<String>,
+        /// The chmod mode.
+        permissions: Option<String>,
+    },
+    /// Create a container from an image.
+    CreateContainer {
+        /// The image.
+        image: String,
+    },
+    /// Connect a container to its networks after the first.
+    ConnectNetworks {
+        /// Full network names.
+        networks: Vec<String>,
+    },
+    /// Start a container.
+    Start,
+    /// Run a container's exec commands.
+    Exec {
+        /// How many.
+        count: usize,
+    },
+    /// Stop a container.
+    Stop,
+    /// Remove a container.
+    Remove,
+    /// Send a signal to a container.
+    Kill {
+        /// The signal.
+        signal: String,
+    },
+}
+
+/// One planned change: what to do to which item, and the item's engine name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// What to do.
+    pub kind: StepKind,
+    /// The item it concerns.
+    pub item: Item,
+    /// The item's name on the engine.
+    pub name: String,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = &self.name;
+        match &self.kind {
+            StepKind::Pull => write!(f, "Pulling image '{name}'."),
+            StepKind::CreateNetwork => write!(f, "Creating network '{name}'."),
+            StepKind::CreateVolume => write!(f, "Creating volume '{name}'."),
+            StepKind::PrepareVolume { owner, permissions } => {
+                let changes: Vec<String> = owner
+                    .iter()
+                    .map(|o| format!("owner {o}"))
+                    .chain(permissions.iter().map(|p| format!("permissions {p}")))
+                    .collect();
+                write!(f, "Preparing volume '{name}' ({}).", changes.join(", "))
+            }
+            StepKind::CreateContainer { image } => {
+                write!(f, "Creating container '{name}' from image '{image}'.")
+            }
+            StepKind::ConnectNetworks { networks } => write!(
+                f,
+                "Connecting container '{name}' to network(s) {}.",
+                networks
+                    .iter()
+                    .map(|n| format!("'{n}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            StepKind::Start => write!(f, "Starting container '{name}'."),
+            StepKind::Exec { count } => {
+                write!(f, "Running {count} exec command(s) in container '{name}'.")
+            }
+            StepKind::Stop => write!(f, "Stopping container '{name}'."),
+            StepKind::Remove => write!(f, "Removing container '{name}'."),
+            StepKind::Kill { signal } => write!(f, "Sending {signal} to container '{name}'."),
+        }
+    }
+}

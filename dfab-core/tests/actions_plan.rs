@@ -1,0 +1,240 @@
+//! Planning container-map actions from the dependency graph and observed states (reference §4.7 and §6).
+
+use std::collections::HashMap;
+
+use dfab_core::actions::{plan, Action, ItemState, PlanOptions};
+use dfab_core::env::Env;
+use dfab_core::map::{load_map_str, ContainerMap, Graph, Item};
+
+const SITE: &str = "name: site\nrepository: registry.example.com\nhost_root: /srv/site\n\
+volumes: {app_socket: /var/run/app, app_cfg: /etc/app}\nhost: {app_cfg: config/app}\n\
+app: {instances: [a, b], binds: {app_cfg: ro}, attaches: app_socket, user: 2000, exec_commands: [\"warm-up\"]}\n\
+web: {image: \"nginx:1.25\", uses: app_socket, links: app.a, exposes: {80: 80}, networks: [front, back]}\n\
+db: {persistent: true}\n\
+networks: {front: {}, back: {}}\n";
+
+fn site() -> (ContainerMap, Graph) {
+    let map = load_map_str(SITE, None, "site.yaml", &Env::default())
+        .unwrap()
+        .map;
+    let graph = Graph::new(&map, &Env::default()).unwrap();
+    (map, graph)
+}
+
+fn container(config: &str, instance: Option<&str>) -> Item {
+    Item::Container {
+        config: config.into(),
+        instance: instance.map(str::to_owned),
+    }
+}
+
+fn lines(
+    action: Action,
+    targets: &[Item],
+    states: &HashMap<Item, ItemState>,
+    options: &PlanOptions,
+) -> Vec<String> {
+    let (map, graph) = site();
+    let state = |item: &Item| states.get(item).copied().unwrap_or(ItemState::ABSENT);
+    plan(&map, &graph, action, targets, &state, options)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn startup_from_nothing_follows_the_reference_walk_through() {
+    let steps = lines(
+        Action::Startup,
+        &[container("web", None)],
+        &HashMap::new(),
+        &PlanOptions::default(),
+    );
+    assert_eq!(
+        steps,
+        [
+            "Creating volume 'site.app_socket'.",
+            "Preparing volume 'site.app_socket' (owner 2000:2000).",
+            "Pulling image 'registry.example.com/app:latest'.",
+            // web's own list: its networks come before the containers it uses (reference §3.1, §3.2).
+            "Creating network 'site.front'.",
+            "Creating network 'site.back'.",
+            "Creating container 'site.app.a' from image 'registry.example.com/app:latest'.",
+            "Starting container 'site.app.a'.",
+            "Running 1 exec command(s) in container 'site.app.a'.",
+            "Creating container 'site.app.b' from image 'registry.example.com/app:latest'.",
+            "Starting container 'site.app.b'.",
+            "Running 1 exec command(s) in container 'site.app.b'.",
+            "Pulling image 'registry.example.com/nginx:1.25'.",
+            "Creating container 'site.web' from image 'registry.example.com/nginx:1.25'.",
+            "Connecting container 'site.web' to network(s) 'site.back'.",
+            "Starting container 'site.web'.",
+        ]
+    );
+}
+
+#[test]
+fn a_second_startup_changes_nothing_and_stopped_containers_only_start() {
+    let (_, graph) = site();
+    let web = container("web", None);
+    let everything: HashMap<Item, ItemState> = graph
+        .start_order(std::slice::from_ref(&web))
+        .into_iter()
+        .chain([web.clone()])
+        .map(|i| {
+            let state = if matches!(i, Item::Container { .. }) {
+                ItemState::RUNNING
+            } else {
+                ItemState::PRESENT
+            };
+            (i, state)
+        })
+        .collect();
+    assert!(lines(
+        Action::Startup,
+        std::slice::from_ref(&web),
+        &everything,
+        &PlanOptions::default()
+    )
+    .is_empty());
+    // Existing networks are not created again, present images not pulled again (docker-map did both, bug 17).
+    let mut stopped = everything.clone();
+    stopped.insert(web.clone(), ItemState::exited(0));
+    assert_eq!(
+        lines(
+            Action::Startup,
+            std::slice::from_ref(&web),
+            &stopped,
+            &PlanOptions::default()
+        ),
+        ["Starting container 'site.web'."]
+    );
+    assert_eq!(
+        lines(Action::Start, &[web], &stopped, &PlanOptions::default()),
+        ["Starting container 'site.web'."]
+    );
+}
+
+#[test]
+fn stop_and_shutdown_walk_dependents_first() {
+    let running: HashMap<Item, ItemState> = [
+        (container("app", Some("a")), ItemState::RUNNING),
+        (container("app", Some("b")), ItemState::RUNNING),
+        (container("web", None), ItemState::RUNNING),
+    ]
+    .into();
+    assert_eq!(
+        lines(
+            Action::Shutdown,
+            &[container("app", Some("a"))],
+            &running,
+            &PlanOptions::default()
+        ),
+        [
+            "Stopping container 'site.web'.",
+            "Removing container 'site.web'.",
+            "Stopping container 'site.app.a'.",
+            "Removing container 'site.app.a'.",
+        ]
+    );
+    assert_eq!(
+        lines(
+            Action::Stop,
+            &[container("app", Some("b"))],
+            &running,
+            &PlanOptions::default()
+        ),
+        [
+            "Stopping container 'site.web'.",
+            "Stopping container 'site.app.b'."
+        ]
+    );
+    // Running containers are not removed by `remove`; stopped ones are.
+    let mut mixed = running.clone();
+    mixed.insert(container("web", None), ItemState::exited(1));
+    assert_eq!(
+        lines(
+            Action::Remove,
+            &[container("app", Some("a"))],
+            &mixed,
+            &PlanOptions::default()
+        ),
+        ["Removing container 'site.web'."]
+    );
+}
+
+#[test]
+fn persistent_containers_restart_and_kill() {
+    let states: HashMap<Item, ItemState> = [
+        (container("db", None), ItemState::RUNNING),
+        (container("web", None), ItemState::INITIAL),
+        (container("app", Some("a")), ItemState::RUNNING),
+    ]
+    .into();
+    let keep = PlanOptions {
+        remove_persistent: false,
+        ..PlanOptions::default()
+    };
+    // docker-map removed a running persistent container anyway (bug 15).
+    assert!(lines(Action::Shutdown, &[container("db", None)], &states, &keep).is_empty());
+    assert_eq!(
+        lines(
+            Action::Shutdown,
+            &[container("db", None)],
+            &states,
+            &PlanOptions::default()
+        ),
+        [
+            "Stopping container 'site.db'.",
+            "Removing container 'site.db'."
+        ]
+    );
+    assert!(
+        lines(
+            Action::Restart,
+            &[container("web", None)],
+            &states,
+            &PlanOptions::default()
+        )
+        .is_empty(),
+        "a container never started is not restarted"
+    );
+    assert_eq!(
+        lines(
+            Action::Restart,
+            &[container("app", Some("a"))],
+            &states,
+            &PlanOptions {
+                restart_exec_commands: true,
+                ..PlanOptions::default()
+            }
+        ),
+        [
+            "Stopping container 'site.app.a'.",
+            "Starting container 'site.app.a'.",
+            "Running 1 exec command(s) in container 'site.app.a'.",
+        ]
+    );
+    assert_eq!(
+        lines(
+            Action::Kill,
+            &[container("app", Some("a")), container("web", None)],
+            &states,
+            &PlanOptions {
+                signal: "SIGHUP".into(),
+                ..PlanOptions::default()
+            }
+        ),
+        ["Sending SIGHUP to container 'site.app.a'."]
+    );
+}
+
+#[test]
+fn action_names() {
+    assert_eq!("startup".parse::<Action>(), Ok(Action::Startup));
+    assert_eq!(Action::Shutdown.to_string(), "shutdown");
+    assert_eq!(
+        "boot".parse::<Action>().unwrap_err(),
+        "'boot' is not an action: expected one of create, start, restart, stop, remove, startup, shutdown, kill"
+    );
+}
