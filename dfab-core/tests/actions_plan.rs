@@ -238,3 +238,98 @@ fn action_names() {
         "'boot' is not an action: expected one of create, start, restart, stop, remove, startup, shutdown, kill"
     );
 }
+
+#[test]
+fn create_requests_follow_the_reference() {
+    use dfab_core::actions::create_body;
+    use dfab_core::map::ClientConfig;
+    let yaml = "name: site\nrepository: registry.example.com\nhost_root: /srv/site\n\
+        volumes: {app_socket: /var/run/app, app_cfg: /etc/app}\nhost: {app_cfg: config/app}\n\
+        app: {instances: [a, b], binds: {app_cfg: ro}, attaches: app_socket, user: 2000,\n\
+        \x20 create_options: {command: \"serve --port 'eight zero'\", environment: {MODE: prod}},\n\
+        \x20 host_config: {restart_policy: {Name: always}, mem_limit: 1g}}\n\
+        web: {image: \"nginx:1.25\", uses: app_socket, links: app.a, exposes: [[80, 80], [443, 8443, private]]}\n";
+    let map = load_map_str(yaml, None, "site.yaml", &Env::default())
+        .unwrap()
+        .map;
+    let client = ClientConfig {
+        interfaces: [(
+            "private".to_owned(),
+            dfab_core::map::Text::plain("10.0.0.21"),
+        )]
+        .into(),
+        ..ClientConfig::default()
+    };
+    let app = create_body(
+        &map,
+        "app",
+        Some("a"),
+        "registry.example.com/app:latest",
+        None,
+        &Env::default(),
+    )
+    .unwrap();
+    let app = serde_json::to_value(&app).unwrap();
+    assert_eq!(app["Hostname"], "site-app-a");
+    assert_eq!(app["User"], "2000");
+    assert_eq!(
+        app["Cmd"],
+        serde_json::json!(["serve", "--port", "eight zero"])
+    );
+    assert_eq!(app["Env"], serde_json::json!(["MODE=prod"]));
+    assert_eq!(
+        app["HostConfig"]["Binds"],
+        serde_json::json!([
+            "/srv/site/config/app:/etc/app:ro",
+            "site.app_socket:/var/run/app:rw"
+        ])
+    );
+    assert_eq!(app["HostConfig"]["Memory"], 1_073_741_824);
+    assert_eq!(app["HostConfig"]["RestartPolicy"]["Name"], "always");
+    let web = create_body(
+        &map,
+        "web",
+        None,
+        "registry.example.com/nginx:1.25",
+        Some(&client),
+        &Env::default(),
+    )
+    .unwrap();
+    let web = serde_json::to_value(&web).unwrap();
+    assert_eq!(
+        web["ExposedPorts"],
+        serde_json::json!({"80/tcp": {}, "443/tcp": {}})
+    );
+    assert_eq!(
+        web["HostConfig"]["Links"],
+        serde_json::json!(["site.app.a:app-a"])
+    );
+    assert_eq!(
+        web["HostConfig"]["Binds"],
+        serde_json::json!(["site.app_socket:/var/run/app:rw"])
+    );
+    assert_eq!(
+        web["HostConfig"]["PortBindings"]["443/tcp"],
+        serde_json::json!([{"HostIp": "10.0.0.21", "HostPort": "8443"}])
+    );
+    let error = create_body(&map, "web", None, "nginx", None, &Env::default()).unwrap_err();
+    assert_eq!(
+        error,
+        "port 443 is published on interface 'private', which the client does not define"
+    );
+    let bad = load_map_str(
+        "name: s\nc: {host_config: {mem_limt: 1g}}\n",
+        None,
+        "s.yaml",
+        &Env::default(),
+    )
+    .unwrap()
+    .map;
+    let error = create_body(&bad, "c", None, "c:latest", None, &Env::default()).unwrap_err();
+    assert!(
+        error.starts_with(
+            "c.host_config: 'mem_limt' is not supported; expected one of restart_policy,"
+        ),
+        "{error}"
+    );
+}

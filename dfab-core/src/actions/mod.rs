@@ -2,11 +2,13 @@
 //! dependency graph and the engine's state.
 
 mod action;
+mod create_args;
 mod plan;
 mod state;
 mod step;
 
 pub use action::{Action, Walk, ACTIONS};
+pub use create_args::create_body;
 pub use plan::{item_name, plan, walk, PlanOptions};
 pub use state::{ItemState, Presence};
 pub use step::{Step, StepKind};

@@ -1,0 +1,516 @@
+//! The container-create request for one container of a map (reference §4.4), in the engine's own JSON form and
+//! then as bollard's typed body, so that every option of `create_options` and `host_config` is checked by name.
+
+use serde_json::{json, Map, Value};
+
+use bollard::models::ContainerCreateBody;
+
+use crate::env::Env;
+use crate::map::{
+    container_name, hostname, network_name, volume_name, Bind, ClientConfig, ContainerMap,
+    HealthCheck, HostPath, NetworkMode, Text,
+};
+
+/// `create_options` keys (docker-py's names) and the engine's field for each.
+const CREATE_KEYS: [(&str, &str); 12] = [
+    ("command", "Cmd"),
+    ("entrypoint", "Entrypoint"),
+    ("environment", "Env"),
+    ("labels", "Labels"),
+    ("working_dir", "WorkingDir"),
+    ("user", "User"),
+    ("tty", "Tty"),
+    ("stdin_open", "OpenStdin"),
+    ("hostname", "Hostname"),
+    ("domainname", "Domainname"),
+    ("mac_address", "MacAddress"),
+    ("stop_signal", "StopSignal"),
+];
+
+/// `host_config` keys (docker-py's names) and the engine's field for each.
+const HOST_KEYS: [(&str, &str); 24] = [
+    ("restart_policy", "RestartPolicy"),
+    ("privileged", "Privileged"),
+    ("cap_add", "CapAdd"),
+    ("cap_drop", "CapDrop"),
+    ("mem_limit", "Memory"),
+    ("memswap_limit", "MemorySwap"),
+    ("mem_reservation", "MemoryReservation"),
+    ("cpu_shares", "CpuShares"),
+    ("cpu_period", "CpuPeriod"),
+    ("cpu_quota", "CpuQuota"),
+    ("cpuset_cpus", "CpusetCpus"),
+    ("extra_hosts", "ExtraHosts"),
+    ("dns", "Dns"),
+    ("dns_search", "DnsSearch"),
+    ("read_only", "ReadonlyRootfs"),
+    ("security_opt", "SecurityOpt"),
+    ("tmpfs", "Tmpfs"),
+    ("ulimits", "Ulimits"),
+    ("devices", "Devices"),
+    ("log_config", "LogConfig"),
+    ("shm_size", "ShmSize"),
+    ("pids_limit", "PidsLimit"),
+    ("init", "Init"),
+    ("sysctls", "Sysctls"),
+];
+
+/// Keys whose values are byte sizes (`512m`, `3g`).
+const BYTE_KEYS: [&str; 4] = ["mem_limit", "memswap_limit", "mem_reservation", "shm_size"];
+
+fn resolve(text: &Text, env: &Env) -> Result<String, String> {
+    text.resolve(env)
+}
+
+/// A byte size: a number, or a number with `b`, `k`, `m`, `g` (powers of 1024), as docker-py reads it.
+pub fn bytes(value: &serde_yaml::Value) -> Result<i64, String> {
+    match value {
+        serde_yaml::Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| format!("'{n}' is not a byte size")),
+        serde_yaml::Value::String(text) => {
+            let lower = text.trim().to_ascii_lowercase();
+            let (digits, factor) = match lower.chars().last() {
+                Some('b') => (&lower[..lower.len() - 1], 1),
+                Some('k') => (&lower[..lower.len() - 1], 1 << 10),
+                Some('m') => (&lower[..lower.len() - 1], 1 << 20),
+                Some('g') => (&lower[..lower.len() - 1], 1 << 30),
+                _ => (lower.as_str(), 1),
+            };
+            digits
+                .parse::<i64>()
+                .map(|n| n * factor)
+                .map_err(|_| format!("'{text}' is not a byte size such as 512m or 3g"))
+        }
+        other => Err(format!("{other:?} is not a byte size")),
+    }
+}
+
+/// A command or entrypoint: a string is split like a shell would (docker-py's rule), a list kept.
+fn argv(value: &serde_yaml::Value) -> Result<Value, String> {
+    match value {
+        serde_yaml::Value::String(line) => shlex::split(line)
+            .map(|words| json!(words))
+            .ok_or_else(|| format!("'{line}' has unbalanced quotes")),
+        serde_yaml::Value::Sequence(items) => Ok(json!(items
+            .iter()
+            .map(yaml_scalar)
+            .collect::<Vec<_>>())),
+        serde_yaml::Value::Null => Ok(Value::Null),
+        other => Err(format!("{other:?} is not a command")),
+    }
+}
+
+fn yaml_scalar(value: &serde_yaml::Value) -> String {
+    match value {
+        serde_yaml::Value::String(s) => s.clone(),
+        serde_yaml::Value::Bool(b) => b.to_string(),
+        serde_yaml::Value::Number(n) => n.to_string(),
+        serde_yaml::Value::Null => String::new(),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+    }
+}
+
+fn to_json(value: &serde_yaml::Value) -> Result<Value, String> {
+    serde_json::to_value(value).map_err(|e| e.to_string())
+}
+
+/// `KEY=value` lines from a mapping or a list.
+fn environment(value: &serde_yaml::Value) -> Result<Value, String> {
+    match value {
+        serde_yaml::Value::Mapping(pairs) => Ok(json!(pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", yaml_scalar(k), yaml_scalar(v)))
+            .collect::<Vec<_>>())),
+        serde_yaml::Value::Sequence(items) => {
+            Ok(json!(items.iter().map(yaml_scalar).collect::<Vec<_>>()))
+        }
+        other => Err(format!(
+            "{other:?} is not an environment (a mapping or a list)"
+        )),
+    }
+}
+
+/// The host path of `alias` for `instance` (`default` when there is none), joined to the host root when
+/// relative.
+fn host_path(
+    map: &ContainerMap,
+    alias: &str,
+    instance: Option<&str>,
+    env: &Env,
+) -> Result<String, String> {
+    let path = match map.host.get(alias) {
+        Some(HostPath::Single(text)) => resolve(text, env)?,
+        Some(HostPath::PerInstance(paths)) => {
+            let key = instance.unwrap_or("default");
+            let text = paths
+                .get(key)
+                .ok_or_else(|| format!("host volume '{alias}' has no path for instance '{key}'"))?;
+            resolve(text, env)?
+        }
+        None => return Err(format!("host volume '{alias}' is not in the host section")),
+    };
+    rooted(map, &path, env)
+}
+
+fn rooted(map: &ContainerMap, path: &str, env: &Env) -> Result<String, String> {
+    match &map.host_root {
+        Some(root) if !path.starts_with('/') => Ok(format!(
+            "{}/{}",
+            resolve(root, env)?.trim_end_matches('/'),
+            path
+        )),
+        _ => Ok(path.to_owned()),
+    }
+}
+
+fn volume_path(map: &ContainerMap, alias: &str, env: &Env) -> Result<String, String> {
+    let text = map
+        .volumes
+        .get(alias)
+        .and_then(|v| v.default_path.as_ref())
+        .ok_or_else(|| format!("volume '{alias}' has no path in the volumes section"))?;
+    resolve(text, env)
+}
+
+fn mode(readonly: bool) -> &'static str {
+    if readonly {
+        "ro"
+    } else {
+        "rw"
+    }
+}
+
+fn health(check: &HealthCheck) -> Value {
+    let mut m = Map::new();
+    m.insert("Test".into(), json!(check.test));
+    for (key, value) in [
+        ("Interval", check.interval),
+        ("Timeout", check.timeout),
+        ("Retries", check.retries),
+        ("StartPeriod", check.start_period),
+    ] {
+        if let Some(value) = value {
+            m.insert(key.into(), json!(value));
+        }
+    }
+    Value::Object(m)
+}
+
+/// The create request for `config` (one of its `instance`s) of `map`, on a host described by `client`.
+pub fn create_body(
+    map: &ContainerMap,
+    config_name: &str,
+    instance: Option<&str>,
+    image: &str,
+    client: Option<&ClientConfig>,
+    env: &Env,
+) -> Result<ContainerCreateBody, String> {
+    let config = map
+        .container(config_name)
+        .ok_or_else(|| format!("no container configuration '{config_name}'"))?;
+    let name = container_name(&map.name, config_name, instance);
+    let mut body = Map::new();
+    let mut host = Map::new();
+    body.insert("Image".into(), json!(image));
+    if map.sets_hostname() {
+        body.insert("Hostname".into(), json!(hostname(&name, None)));
+    }
+    let domain = match client.and_then(|c| c.domainname.clone()) {
+        Some(from_client) => from_client,
+        None => map.default_domain.clone(),
+    };
+    if let Some(domain) = domain {
+        body.insert("Domainname".into(), json!(resolve(&domain, env)?));
+    }
+    if let Some(user) = &config.user {
+        body.insert("User".into(), json!(resolve(&user.user, env)?));
+    }
+
+    // Volumes: anonymous shares, host binds, attached and used named volumes, other containers' volumes.
+    let mut anonymous: Vec<String> = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    let mut volumes_from: Vec<String> = Vec::new();
+    for share in &config.shares {
+        anonymous.push(resolve(share, env)?);
+    }
+    for bind in &config.binds {
+        match bind {
+            Bind::Shared {
+                alias, readonly, ..
+            } => binds.push(format!(
+                "{}:{}:{}",
+                host_path(map, alias, instance, env)?,
+                volume_path(map, alias, env)?,
+                mode(*readonly)
+            )),
+            Bind::Host {
+                path,
+                host_path: on_host,
+                readonly,
+                ..
+            } => binds.push(format!(
+                "{}:{}:{}",
+                rooted(map, &resolve(on_host, env)?, env)?,
+                resolve(path, env)?,
+                mode(*readonly)
+            )),
+        }
+    }
+    for attach in &config.attaches {
+        let path = match &attach.path {
+            Some(path) => resolve(path, env)?,
+            None => volume_path(map, &attach.alias, env)?,
+        };
+        binds.push(format!(
+            "{}:{path}:rw",
+            volume_name(map, config_name, &attach.alias)
+        ));
+    }
+    for used in &config.uses {
+        let (first, second) = used
+            .name
+            .split_once('.')
+            .unwrap_or((used.name.as_str(), ""));
+        let owner = if map.use_attached_parent_name {
+            map.container(first)
+                .filter(|p| p.attaches.iter().any(|a| a.alias == second))
+                .map(|_| (first.to_owned(), second.to_owned()))
+        } else {
+            map.containers
+                .iter()
+                .find(|(_, c)| c.attaches.iter().any(|a| a.alias == first))
+                .map(|(parent, _)| (parent.clone(), first.to_owned()))
+        };
+        match owner {
+            Some((parent, alias)) => {
+                let path = match &used.path {
+                    Some(path) => resolve(path, env)?,
+                    None => match map
+                        .container(&parent)
+                        .and_then(|p| p.attaches.iter().find(|a| a.alias == alias))
+                        .and_then(|a| a.path.as_ref())
+                    {
+                        Some(path) => resolve(path, env)?,
+                        None => volume_path(map, &alias, env)?,
+                    },
+                };
+                binds.push(format!(
+                    "{}:{path}:{}",
+                    volume_name(map, &parent, &alias),
+                    mode(used.readonly)
+                ));
+            }
+            None => {
+                let suffix = if used.readonly { ":ro" } else { "" };
+                let targets: Vec<String> = match used.name.split_once('.') {
+                    Some((c, i)) => vec![container_name(&map.name, c, Some(i))],
+                    None => map
+                        .container(&used.name)
+                        .map(|c| {
+                            c.instance_slots()
+                                .iter()
+                                .map(|i| container_name(&map.name, &used.name, i.as_deref()))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                };
+                volumes_from.extend(targets.into_iter().map(|t| format!("{t}{suffix}")));
+            }
+        }
+    }
+    if !anonymous.is_empty() {
+        body.insert(
+            "Volumes".into(),
+            Value::Object(anonymous.iter().map(|p| (p.clone(), json!({}))).collect()),
+        );
+    }
+    if !binds.is_empty() {
+        host.insert("Binds".into(), json!(binds));
+    }
+    if !volumes_from.is_empty() {
+        host.insert("VolumesFrom".into(), json!(volumes_from));
+    }
+
+    // Links, ports, network mode, networks.
+    let link_of = |target: &str, alias: &Option<String>| {
+        let (config, instance) = match target.split_once('.') {
+            Some((c, i)) => (c, Some(i)),
+            None => (target, None),
+        };
+        let alias = alias.clone().unwrap_or_else(|| hostname(target, None));
+        format!("{}:{alias}", container_name(&map.name, config, instance))
+    };
+    let links: Vec<String> = config
+        .links
+        .iter()
+        .map(|l| link_of(&l.container, &l.alias))
+        .collect();
+    if !links.is_empty() {
+        host.insert("Links".into(), json!(links));
+    }
+    let mut exposed = Map::new();
+    let mut bindings = Map::new();
+    for port in &config.exposes {
+        let key = if port.exposed.contains('/') {
+            port.exposed.clone()
+        } else {
+            format!("{}/tcp", port.exposed)
+        };
+        exposed.insert(key.clone(), json!({}));
+        if let Some(host_port) = &port.host_port {
+            let ip = match &port.interface {
+                None => String::new(),
+                Some(alias) => {
+                    let table = client.map(|c| {
+                        if port.ipv6 {
+                            &c.interfaces_ipv6
+                        } else {
+                            &c.interfaces
+                        }
+                    });
+                    let text = table.and_then(|t| t.get(alias)).ok_or_else(|| {
+                        format!("port {} is published on interface '{alias}', which the client does not define", port.exposed)
+                    })?;
+                    resolve(text, env)?
+                }
+            };
+            let entry = bindings.entry(key).or_insert_with(|| json!([]));
+            if let Value::Array(list) = entry {
+                list.push(json!({"HostIp": ip, "HostPort": host_port}));
+            }
+        }
+    }
+    if !exposed.is_empty() {
+        body.insert("ExposedPorts".into(), Value::Object(exposed));
+    }
+    if !bindings.is_empty() {
+        host.insert("PortBindings".into(), Value::Object(bindings));
+    }
+    match &config.network_mode {
+        Some(NetworkMode::Named(mode)) => {
+            host.insert("NetworkMode".into(), json!(mode));
+            if mode == "none" {
+                body.insert("NetworkDisabled".into(), json!(true));
+            }
+        }
+        Some(NetworkMode::External(mode)) => {
+            host.insert("NetworkMode".into(), json!(mode));
+        }
+        Some(NetworkMode::Config {
+            config: other,
+            instance: other_instance,
+            ..
+        }) => {
+            let instance = other_instance.clone().or_else(|| {
+                map.container(other)
+                    .and_then(|c| c.instances.first().cloned())
+            });
+            host.insert(
+                "NetworkMode".into(),
+                json!(format!(
+                    "container:{}",
+                    container_name(&map.name, other, instance.as_deref())
+                )),
+            );
+        }
+        None => {}
+    }
+    if let Some(first) = config.networks.as_ref().and_then(|n| n.first()) {
+        let network = network_name(&map.name, &first.network);
+        host.entry("NetworkMode")
+            .or_insert_with(|| json!(network.clone()));
+        let mut endpoint = Map::new();
+        let aliases = first
+            .aliases
+            .iter()
+            .map(|a| resolve(a, env))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !aliases.is_empty() {
+            endpoint.insert("Aliases".into(), json!(aliases));
+        }
+        let links: Vec<String> = first
+            .links
+            .iter()
+            .map(|l| link_of(&l.container, &l.alias))
+            .collect();
+        if !links.is_empty() {
+            endpoint.insert("Links".into(), json!(links));
+        }
+        let mut ipam = Map::new();
+        if let Some(ip) = &first.ipv4_address {
+            ipam.insert("IPv4Address".into(), json!(resolve(ip, env)?));
+        }
+        if let Some(ip) = &first.ipv6_address {
+            ipam.insert("IPv6Address".into(), json!(resolve(ip, env)?));
+        }
+        if !ipam.is_empty() {
+            endpoint.insert("IPAMConfig".into(), Value::Object(ipam));
+        }
+        body.insert(
+            "NetworkingConfig".into(),
+            json!({"EndpointsConfig": {network: endpoint}}),
+        );
+    }
+    if let Some(signal) = &config.stop_signal {
+        body.insert("StopSignal".into(), json!(signal));
+    }
+    if let Some(timeout) = config.stop_timeout {
+        body.insert("StopTimeout".into(), json!(timeout));
+    }
+    if let Some(check) = &config.healthcheck {
+        body.insert("Healthcheck".into(), health(check));
+    }
+
+    // The configuration's own options, by docker-py's names; unknown names are errors, not silently dropped.
+    for (key, value) in &config.create_options {
+        let Some((_, api)) = CREATE_KEYS.iter().find(|(k, _)| k == key) else {
+            let names: Vec<&str> = CREATE_KEYS.iter().map(|(k, _)| *k).collect();
+            return Err(format!(
+                "{config_name}.create_options: '{key}' is not supported; expected one of {}",
+                names.join(", ")
+            ));
+        };
+        let converted = match *key {
+            _ if key == "command" || key == "entrypoint" => argv(value)?,
+            _ if key == "environment" => environment(value)?,
+            _ => to_json(value)?,
+        };
+        body.insert((*api).into(), converted);
+    }
+    for (key, value) in &config.host_config {
+        let Some((_, api)) = HOST_KEYS.iter().find(|(k, _)| k == key) else {
+            let names: Vec<&str> = HOST_KEYS.iter().map(|(k, _)| *k).collect();
+            return Err(format!(
+                "{config_name}.host_config: '{key}' is not supported; expected one of {}",
+                names.join(", ")
+            ));
+        };
+        let converted = if BYTE_KEYS.contains(&key.as_str()) {
+            json!(bytes(value).map_err(|e| format!("{config_name}.host_config.{key}: {e}"))?)
+        } else {
+            to_json(value)?
+        };
+        host.insert((*api).into(), converted);
+    }
+    body.insert("HostConfig".into(), Value::Object(host));
+    serde_json::from_value(Value::Object(body)).map_err(|e| {
+        format!("{config_name}: the create request does not fit the engine's API: {e}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(bytes(&"3g".into()), Ok(3_221_225_472));
+        assert_eq!(bytes(&"512m".into()), Ok(536_870_912));
+        assert_eq!(bytes(&serde_yaml::Value::from(1024)), Ok(1024));
+        assert!(bytes(&"lots".into()).is_err());
+    }
+}
