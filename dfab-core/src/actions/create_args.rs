@@ -92,10 +92,9 @@ fn argv(value: &serde_yaml::Value) -> Result<Value, String> {
         serde_yaml::Value::String(line) => shlex::split(line)
             .map(|words| json!(words))
             .ok_or_else(|| format!("'{line}' has unbalanced quotes")),
-        serde_yaml::Value::Sequence(items) => Ok(json!(items
-            .iter()
-            .map(yaml_scalar)
-            .collect::<Vec<_>>())),
+        serde_yaml::Value::Sequence(items) => {
+            Ok(json!(items.iter().map(yaml_scalar).collect::<Vec<_>>()))
+        }
         serde_yaml::Value::Null => Ok(Value::Null),
         other => Err(format!("{other:?} is not a command")),
     }

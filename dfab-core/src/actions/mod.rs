@@ -3,12 +3,17 @@
 
 mod action;
 mod create_args;
+mod execute;
+mod observe;
 mod plan;
 mod state;
 mod step;
+mod tasks;
 
 pub use action::{Action, Walk, ACTIONS};
 pub use create_args::create_body;
+pub use execute::{execute, Summary};
+pub use observe::Observed;
 pub use plan::{item_name, plan, walk, PlanOptions};
 pub use state::{ItemState, Presence};
 pub use step::{Step, StepKind};

@@ -62,6 +62,8 @@ impl fmt::Display for Item {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cycle(pub Vec<Item>);
 
+impl std::error::Error for Cycle {}
+
 impl fmt::Display for Cycle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<String> = self.0.iter().map(Item::to_string).collect();

@@ -1,0 +1,397 @@
+//! Carrying out a plan on an engine, step by step, printing each as `[host] docker: …` and a summary.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use bollard::models::{
+    ExecConfig, NetworkConnectRequest, NetworkCreateRequest, VolumeCreateRequest,
+};
+use bollard::query_parameters::{
+    CreateContainerOptions, CreateImageOptions, KillContainerOptions, RemoveContainerOptions,
+    StopContainerOptions,
+};
+use futures_util::StreamExt;
+
+use super::{create_body, Step, StepKind};
+use crate::docker::DockerClient;
+use crate::env::Env;
+use crate::exec::output;
+use crate::map::{network_name, ClientConfig, ContainerMap, ExecCommand, Item};
+
+/// What an action did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Steps of each kind done, by the kind's name.
+    pub counts: Vec<(&'static str, usize)>,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+fn kind_name(kind: &StepKind) -> &'static str {
+    match kind {
+        StepKind::Pull => "pulled",
+        StepKind::CreateNetwork | StepKind::CreateVolume | StepKind::CreateContainer { .. } => {
+            "created"
+        }
+        StepKind::PrepareVolume { .. } => "prepared",
+        StepKind::ConnectNetworks { .. } => "connected",
+        StepKind::Start => "started",
+        StepKind::Exec { .. } => "exec'd",
+        StepKind::Stop => "stopped",
+        StepKind::Remove => "removed",
+        StepKind::Kill { .. } => "signalled",
+    }
+}
+
+/// Runs `steps` in order; the first failure stops the run with the step and the engine's message, after
+/// printing what was done.
+pub fn execute(
+    client: &DockerClient,
+    map: &ContainerMap,
+    steps: &[Step],
+    client_config: Option<&ClientConfig>,
+    env: &Env,
+) -> anyhow::Result<Summary> {
+    let start = Instant::now();
+    let mut counts: HashMap<&'static str, usize> = HashMap::new();
+    for step in steps {
+        output::running(&format!("docker: {step}"));
+        if let Err(error) = run_step(client, map, step, client_config, env) {
+            print_summary(&counts, start.elapsed());
+            anyhow::bail!("{} failed: {error}", step.to_string().trim_end_matches('.'));
+        }
+        *counts.entry(kind_name(&step.kind)).or_default() += 1;
+    }
+    let elapsed = start.elapsed();
+    print_summary(&counts, elapsed);
+    let mut counts: Vec<(&'static str, usize)> = counts.into_iter().collect();
+    counts.sort();
+    Ok(Summary { counts, elapsed })
+}
+
+fn print_summary(counts: &HashMap<&'static str, usize>, elapsed: Duration) {
+    let order = [
+        "pulled",
+        "created",
+        "prepared",
+        "connected",
+        "started",
+        "exec'd",
+        "stopped",
+        "removed",
+        "signalled",
+    ];
+    let parts: Vec<String> = order
+        .iter()
+        .filter_map(|k| counts.get(k).map(|n| format!("{n} {k}")))
+        .collect();
+    let done = if parts.is_empty() {
+        "nothing to do".to_owned()
+    } else {
+        parts.join(", ")
+    };
+    output::running(&format!("docker: {done} in {:.1} s", elapsed.as_secs_f64()));
+}
+
+fn run_step(
+    client: &DockerClient,
+    map: &ContainerMap,
+    step: &Step,
+    client_config: Option<&ClientConfig>,
+    env: &Env,
+) -> Result<(), String> {
+    let name = step.name.clone();
+    let what = step.to_string();
+    // The step's own line already says what was attempted; the engine's message says why it failed.
+    let call = |e: crate::docker::DockerError| match e {
+        crate::docker::DockerError::Api { message, .. } => message,
+        other => other.to_string(),
+    };
+    match (&step.kind, &step.item) {
+        (StepKind::Pull, _) => {
+            let (image, tag) = match name.rsplit_once(':') {
+                Some((i, t)) if !t.contains('/') => (i.to_owned(), t.to_owned()),
+                _ => (name.clone(), "latest".to_owned()),
+            };
+            client
+                .block_on(async move {
+                    let mut progress = client.docker().create_image(
+                        Some(CreateImageOptions {
+                            from_image: Some(image),
+                            tag: Some(tag),
+                            ..Default::default()
+                        }),
+                        None,
+                        None,
+                    );
+                    while let Some(report) = progress.next().await {
+                        report?;
+                    }
+                    Ok::<_, bollard::errors::Error>(())
+                })
+                .map_err(call)?
+                .map_err(|e| call(client.explain(&what, e)))
+        }
+        (StepKind::CreateNetwork, Item::Network(network)) => {
+            let settings = map.networks.get(network).cloned().unwrap_or_default();
+            let options = settings
+                .driver_options
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), v.resolve(env)?)))
+                .collect::<Result<HashMap<_, _>, String>>()?;
+            client
+                .call(&what, |d| async move {
+                    d.create_network(NetworkCreateRequest {
+                        name,
+                        driver: Some(settings.driver),
+                        internal: Some(settings.internal),
+                        options: Some(options),
+                        ..Default::default()
+                    })
+                    .await
+                    .map(drop)
+                })
+                .map_err(call)
+        }
+        (StepKind::CreateVolume, Item::Volume { alias, .. }) => {
+            let settings = map.volumes.get(alias).cloned().unwrap_or_default();
+            let options = settings
+                .driver_options
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), v.resolve(env)?)))
+                .collect::<Result<HashMap<_, _>, String>>()?;
+            client
+                .call(&what, |d| async move {
+                    d.create_volume(VolumeCreateRequest {
+                        name: Some(name),
+                        driver: Some(if settings.driver.is_empty() {
+                            "local".into()
+                        } else {
+                            settings.driver
+                        }),
+                        driver_opts: Some(options),
+                        ..Default::default()
+                    })
+                    .await
+                    .map(drop)
+                })
+                .map_err(call)
+        }
+        (StepKind::PrepareVolume { owner, permissions }, _) => {
+            prepare_volume(client, &name, owner.as_deref(), permissions.as_deref(), env)
+        }
+        (StepKind::CreateContainer { image }, Item::Container { config, instance }) => {
+            let body = create_body(map, config, instance.as_deref(), image, client_config, env)?;
+            client
+                .call(&what, |d| async move {
+                    d.create_container(
+                        Some(CreateContainerOptions {
+                            name: Some(name),
+                            ..Default::default()
+                        }),
+                        body,
+                    )
+                    .await
+                    .map(drop)
+                })
+                .map_err(call)
+        }
+        (StepKind::ConnectNetworks { .. }, Item::Container { config, .. }) => {
+            let endpoints = map
+                .container(config)
+                .and_then(|c| c.networks.clone())
+                .unwrap_or_default();
+            for endpoint in endpoints.iter().skip(1) {
+                let network = network_name(&map.name, &endpoint.network);
+                let aliases = endpoint
+                    .aliases
+                    .iter()
+                    .map(|a| a.resolve(env))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let container = name.clone();
+                client
+                    .call(&what, |d| async move {
+                        d.connect_network(
+                            &network,
+                            NetworkConnectRequest {
+                                container,
+                                endpoint_config: Some(bollard::models::EndpointSettings {
+                                    aliases: Some(aliases),
+                                    ..Default::default()
+                                }),
+                            },
+                        )
+                        .await
+                    })
+                    .map_err(call)?;
+            }
+            Ok(())
+        }
+        (StepKind::Start, Item::Container { config, .. }) => {
+            client
+                .call(&what, |d| async move {
+                    d.start_container(
+                        &name,
+                        None::<bollard::query_parameters::StartContainerOptions>,
+                    )
+                    .await
+                })
+                .map_err(call)?;
+            if let Some(delay) = map.container(config).and_then(|c| c.start_delay) {
+                std::thread::sleep(Duration::from_secs_f64(delay.max(0.0)));
+            }
+            Ok(())
+        }
+        (StepKind::Exec { .. }, Item::Container { config, .. }) => {
+            let settings = map.container(config).cloned().unwrap_or_default();
+            for command in &settings.exec_commands {
+                let (cmd, user) = match command {
+                    ExecCommand::Shell { command, user, .. } => (
+                        vec!["/bin/sh".to_owned(), "-c".to_owned(), command.resolve(env)?],
+                        user,
+                    ),
+                    ExecCommand::Argv { argv, user, .. } => (argv.clone(), user),
+                };
+                let user = match user.as_ref().or(settings.user.as_ref().map(|u| &u.user)) {
+                    Some(text) => Some(text.resolve(env)?),
+                    None => None,
+                };
+                let container = name.clone();
+                // Started detached: a long-running command must not hold up the action (docker-map's bug 27).
+                client
+                    .call(&what, |d| async move {
+                        let exec = d
+                            .create_exec(
+                                &container,
+                                ExecConfig {
+                                    cmd: Some(cmd),
+                                    user,
+                                    ..Default::default()
+                                },
+                            )
+                            .await?;
+                        d.start_exec(
+                            &exec.id,
+                            Some(bollard::exec::StartExecOptions {
+                                detach: true,
+                                ..Default::default()
+                            }),
+                        )
+                        .await
+                        .map(drop)
+                    })
+                    .map_err(call)?;
+            }
+            Ok(())
+        }
+        (StepKind::Stop, Item::Container { config, .. }) => {
+            let timeout = map
+                .container(config)
+                .and_then(|c| c.stop_timeout)
+                .or(client_config.and_then(|c| c.stop_timeout))
+                .and_then(|t| i32::try_from(t).ok());
+            let client = client.with_timeout(Duration::from_secs(
+                client.timeout() + timeout.unwrap_or(10).unsigned_abs() as u64,
+            ));
+            client
+                .call(&what, |d| async move {
+                    d.stop_container(
+                        &name,
+                        Some(StopContainerOptions {
+                            t: timeout,
+                            ..Default::default()
+                        }),
+                    )
+                    .await
+                })
+                .map_err(call)
+        }
+        (StepKind::Remove, _) => client
+            .call(&what, |d| async move {
+                d.remove_container(&name, None::<RemoveContainerOptions>)
+                    .await
+            })
+            .map_err(call),
+        (StepKind::Kill { signal }, _) => {
+            let signal = signal.clone();
+            client
+                .call(&what, |d| async move {
+                    d.kill_container(&name, Some(KillContainerOptions { signal }))
+                        .await
+                })
+                .map_err(call)
+        }
+        (kind, item) => Err(format!("cannot {kind:?} {item}")),
+    }
+}
+
+/// Sets a volume's owner and permissions from a short-lived container of `env.docker_prepare_image`, which
+/// mounts the volume at `/volume-tmp` (reference §4.5).
+fn prepare_volume(
+    client: &DockerClient,
+    volume: &str,
+    owner: Option<&str>,
+    permissions: Option<&str>,
+    env: &Env,
+) -> Result<(), String> {
+    let quote = crate::ssh::quote;
+    let mut commands = Vec::new();
+    if let Some(owner) = owner {
+        commands.push(format!("chown -R {} /volume-tmp", quote(owner)));
+    }
+    if let Some(mode) = permissions {
+        commands.push(format!("chmod -R {} /volume-tmp", quote(mode)));
+    }
+    let body = bollard::models::ContainerCreateBody {
+        image: Some(env.docker_prepare_image.clone()),
+        cmd: Some(vec!["sh".into(), "-c".into(), commands.join(" && ")]),
+        user: Some("root".into()),
+        network_disabled: Some(true),
+        host_config: Some(bollard::models::HostConfig {
+            binds: Some(vec![format!("{volume}:/volume-tmp")]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let what = format!("preparing volume '{volume}'");
+    let outcome = client
+        .block_on(async move {
+            let docker = client.docker();
+            let created = docker
+                .create_container(None::<CreateContainerOptions>, body)
+                .await?;
+            let id = created.id;
+            let result = async {
+                docker
+                    .start_container(
+                        &id,
+                        None::<bollard::query_parameters::StartContainerOptions>,
+                    )
+                    .await?;
+                let mut waiting = docker
+                    .wait_container(&id, None::<bollard::query_parameters::WaitContainerOptions>);
+                let mut code = 0;
+                while let Some(status) = waiting.next().await {
+                    match status {
+                        Ok(status) => code = status.status_code,
+                        Err(bollard::errors::Error::DockerContainerWaitError {
+                            code: c, ..
+                        }) => code = c,
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(code)
+            }
+            .await;
+            let _ = docker
+                .remove_container(&id, None::<RemoveContainerOptions>)
+                .await;
+            result
+        })
+        .map_err(|e| e.to_string())?;
+    match outcome {
+        Ok(0) => Ok(()),
+        Ok(code) => Err(format!("the preparation container exited with {code}")),
+        Err(e) => Err(client.explain(&what, e).to_string()),
+    }
+}

@@ -1,0 +1,256 @@
+//! The `actions.*` tasks: `actions.startup:example_map,web_server`, `actions.shutdown:example_map.web_server`, …
+
+use anyhow::{anyhow, bail};
+
+use super::{execute, plan, Action, Observed, PlanOptions};
+use crate::docker::docker_client;
+use crate::env::env;
+use crate::exec::output;
+use crate::map::{configured_clients, configured_maps, select, ContainerMap, Graph, Item};
+use crate::task;
+
+/// Resolves the task's selector: `map,config`, `map.config[.instance]`, or `config` when only one map is loaded;
+/// several configs of one map are separated by `;`.
+fn targets(
+    maps: &[std::sync::Arc<ContainerMap>],
+    first: &str,
+    second: Option<&str>,
+    instances: &[String],
+) -> anyhow::Result<(std::sync::Arc<ContainerMap>, Vec<Item>)> {
+    let names: Vec<&str> = maps.iter().map(|m| m.name.as_str()).collect();
+    let find = |name: &str| {
+        maps.iter()
+            .find(|m| m.name == name)
+            .cloned()
+            .ok_or_else(|| anyhow!("no container map '{name}' (loaded: {})", names.join(", ")))
+    };
+    let (map, selectors): (std::sync::Arc<ContainerMap>, Vec<String>) = match second {
+        Some(configs) => (
+            find(first)?,
+            configs.split(';').map(str::to_owned).collect(),
+        ),
+        None => match first.split_once('.') {
+            Some((map, rest)) if maps.iter().any(|m| m.name == map) => {
+                (find(map)?, vec![rest.to_owned()])
+            }
+            _ if maps.len() == 1 => (
+                maps[0].clone(),
+                first.split(';').map(str::to_owned).collect(),
+            ),
+            _ => bail!(
+                "'{first}' names no map: write map,config or map.config (loaded maps: {})",
+                names.join(", ")
+            ),
+        },
+    };
+    let mut items = Vec::new();
+    for selector in selectors {
+        for item in select(&map, &selector, instances).map_err(|e| anyhow!(e))? {
+            if !items.contains(&item) {
+                items.push(item);
+            }
+        }
+    }
+    Ok((map, items))
+}
+
+/// Plans and carries out `action` on the current host's engine (or the local one), or only prints the plan.
+fn perform(
+    action: Action,
+    first: &str,
+    second: Option<&str>,
+    instances: Option<Vec<String>>,
+    dry_run: bool,
+    options: PlanOptions,
+) -> anyhow::Result<()> {
+    let maps = configured_maps()?;
+    if maps.is_empty() {
+        bail!("no container maps are loaded: set docker_maps (--set docker_maps=site.yaml) or in the fabfile");
+    }
+    let (map, items) = targets(&maps, first, second, &instances.unwrap_or_default())?;
+    let env = env();
+    let graph = Graph::new(&map, &env)?;
+    let client = docker_client()?;
+    let observed = Observed::load(&client)?;
+    let state = |item: &Item| observed.state(&map, item);
+    let steps = plan(&map, &graph, action, &items, &state, &options);
+    if dry_run {
+        for step in &steps {
+            output::running(&format!("docker: (dry run) {step}"));
+        }
+        if steps.is_empty() {
+            output::running("docker: (dry run) nothing to do");
+        }
+        return Ok(());
+    }
+    let clients = configured_clients()?;
+    let client_config = clients.as_ref().and_then(|all| {
+        all.values()
+            .find(|c| c.fabric_host.is_some() && c.fabric_host == env.host_string)
+    });
+    execute(&client, &map, &steps, client_config, &env).map(drop)
+}
+
+/// Create a configuration's containers and everything they need, starting nothing: `actions.create:map,config`.
+#[task(namespace = "actions")]
+fn create(
+    map: String,
+    config: Option<String>,
+    instances: Option<Vec<String>>,
+    #[arg(default = false)] dry_run: bool,
+) -> anyhow::Result<()> {
+    perform(
+        Action::Create,
+        &map,
+        config.as_deref(),
+        instances,
+        dry_run,
+        PlanOptions::default(),
+    )
+}
+
+/// Start a configuration's stopped containers and what they need: `actions.start:map,config`.
+#[task(namespace = "actions")]
+fn start(
+    map: String,
+    config: Option<String>,
+    instances: Option<Vec<String>>,
+    #[arg(default = false)] dry_run: bool,
+) -> anyhow::Result<()> {
+    perform(
+        Action::Start,
+        &map,
+        config.as_deref(),
+        instances,
+        dry_run,
+        PlanOptions::default(),
+    )
+}
+
+/// Stop and start a configuration's containers: `actions.restart:map,config,restart_exec_commands=true`.
+#[task(namespace = "actions")]
+fn restart(
+    map: String,
+    config: Option<String>,
+    instances: Option<Vec<String>>,
+    #[arg(default = false)] restart_exec_commands: bool,
+    #[arg(default = false)] dry_run: bool,
+) -> anyhow::Result<()> {
+    let options = PlanOptions {
+        restart_exec_commands,
+        ..PlanOptions::default()
+    };
+    perform(
+        Action::Restart,
+        &map,
+        config.as_deref(),
+        instances,
+        dry_run,
+        options,
+    )
+}
+
+/// Stop a configuration's containers and whatever needs them: `actions.stop:map,config`.
+#[task(namespace = "actions")]
+fn stop(
+    map: String,
+    config: Option<String>,
+    instances: Option<Vec<String>>,
+    #[arg(default = false)] dry_run: bool,
+) -> anyhow::Result<()> {
+    perform(
+        Action::Stop,
+        &map,
+        config.as_deref(),
+        instances,
+        dry_run,
+        PlanOptions::default(),
+    )
+}
+
+/// Remove a configuration's stopped containers and whatever needs them: `actions.remove:map,config`.
+#[task(namespace = "actions")]
+fn remove(
+    map: String,
+    config: Option<String>,
+    instances: Option<Vec<String>>,
+    #[arg(default = true)] remove_persistent: bool,
+    #[arg(default = false)] dry_run: bool,
+) -> anyhow::Result<()> {
+    let options = PlanOptions {
+        remove_persistent,
+        ..PlanOptions::default()
+    };
+    perform(
+        Action::Remove,
+        &map,
+        config.as_deref(),
+        instances,
+        dry_run,
+        options,
+    )
+}
+
+/// Create and start a configuration's containers and everything they need: `actions.startup:map,config`.
+#[task(namespace = "actions")]
+fn startup(
+    map: String,
+    config: Option<String>,
+    instances: Option<Vec<String>>,
+    #[arg(default = false)] dry_run: bool,
+) -> anyhow::Result<()> {
+    perform(
+        Action::Startup,
+        &map,
+        config.as_deref(),
+        instances,
+        dry_run,
+        PlanOptions::default(),
+    )
+}
+
+/// Stop and remove a configuration's containers and whatever needs them: `actions.shutdown:map,config`.
+#[task(namespace = "actions")]
+fn shutdown(
+    map: String,
+    config: Option<String>,
+    instances: Option<Vec<String>>,
+    #[arg(default = true)] remove_persistent: bool,
+    #[arg(default = false)] dry_run: bool,
+) -> anyhow::Result<()> {
+    let options = PlanOptions {
+        remove_persistent,
+        ..PlanOptions::default()
+    };
+    perform(
+        Action::Shutdown,
+        &map,
+        config.as_deref(),
+        instances,
+        dry_run,
+        options,
+    )
+}
+
+/// Send a signal (default SIGKILL) to a configuration's running containers: `actions.kill:map,config,signal=SIGHUP`.
+#[task(namespace = "actions")]
+fn kill(
+    map: String,
+    config: Option<String>,
+    instances: Option<Vec<String>>,
+    #[arg(default = "SIGKILL")] signal: String,
+    #[arg(default = false)] dry_run: bool,
+) -> anyhow::Result<()> {
+    let options = PlanOptions {
+        signal,
+        ..PlanOptions::default()
+    };
+    perform(
+        Action::Kill,
+        &map,
+        config.as_deref(),
+        instances,
+        dry_run,
+        options,
+    )
+}

@@ -1,0 +1,176 @@
+//! `actions.*` end to end on the real engine, locally and through sshd: a dry run that the real run then
+//! follows, a second startup that changes nothing, kill/stop/restart, shutdown.
+
+mod support;
+#[path = "../../dfab-core/tests/support/mod.rs"]
+mod test_env;
+
+use std::process::Command;
+
+use support::{abort, Test};
+
+const MAP: &str = "name: dfabtest\n\
+volumes:\n  sock: {default_path: /var/run/app, user: 1000, permissions: \"0750\"}\n  log: /var/log/web\n  data: /data\n\
+host:\n  data: {default: HOST/data, a: HOST/data-a, b: HOST/data-b}\n\
+networks:\n  back: {}\n\
+app:\n  image: /busybox:latest\n  instances: [a, b]\n  attaches: sock\n  binds: {data: ro}\n  stop_timeout: 1\n\
+\x20 create_options: {command: \"/bin/sleep 600\", environment: {MODE: prod}}\n  networks: [back]\n\
+web:\n  image: /busybox:latest\n  uses: sock\n  links: app.a\n  attaches: log\n  stop_timeout: 1\n\
+\x20 create_options: {command: \"/bin/sleep 600\"}\n  networks: [back]\n";
+
+fn docker(args: &[&str]) -> String {
+    let output = Command::new("docker").args(args).output().expect("docker");
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+fn clean() {
+    docker(&[
+        "rm",
+        "-f",
+        "dfabtest.web",
+        "dfabtest.app.a",
+        "dfabtest.app.b",
+    ]);
+    docker(&["volume", "rm", "dfabtest.sock", "dfabtest.log"]);
+    docker(&["network", "rm", "dfabtest.back"]);
+}
+
+/// The `docker: …` lines of a run, without host prefixes and without the dry-run marker and summary.
+fn steps(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter_map(|l| l.split_once("docker: ").map(|(_, s)| s))
+        .map(|s| s.trim_start_matches("(dry run) ").to_owned())
+        // Steps end with a full stop; summaries end with the time taken.
+        .filter(|s| s.ends_with('.'))
+        .collect()
+}
+
+#[test]
+fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
+    let Some(t) = test_env::test_env() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    for sub in ["data", "data-a", "data-b"] {
+        std::fs::create_dir_all(dir.path().join(sub)).expect("host directory");
+    }
+    let map = dir.path().join("dfabtest.yaml");
+    std::fs::write(&map, MAP.replace("HOST", &dir.path().display().to_string())).expect("map file");
+    let maps = format!("docker_maps={}", map.display());
+    clean();
+
+    let planned = Test::new()
+        .args(&["--set", &maps, "actions.startup:dfabtest,web,dry_run=true"])
+        .run();
+    let done = Test::new()
+        .args(&["--set", &maps, "actions.startup:dfabtest,web"])
+        .stdout_has("docker: 6 created, 1 prepared, 3 started in ")
+        .run();
+    assert_eq!(
+        steps(&planned),
+        steps(&done),
+        "the real run follows the dry run"
+    );
+    assert_eq!(steps(&done).len(), 10, "{done}");
+    assert_eq!(
+        docker(&["exec", "dfabtest.app.a", "sh", "-c", "echo $MODE"]),
+        "prod"
+    );
+    assert_eq!(
+        docker(&[
+            "exec",
+            "dfabtest.web",
+            "stat",
+            "-c",
+            "%u %a",
+            "/var/run/app"
+        ]),
+        "1000 750",
+        "the attached volume was prepared and is shared"
+    );
+    Test::new()
+        .args(&["--set", &maps, "actions.startup:dfabtest.web"])
+        .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
+        .run();
+
+    // Through sshd: a signal, a stop that walks dependents first, a start, and a shutdown of everything.
+    let host = format!("root@127.0.0.1:{}", t.port);
+    let ssh = [
+        "-H",
+        host.as_str(),
+        "-i",
+        t.root_key.as_str(),
+        "--system-known-hosts",
+        t.known_hosts.as_str(),
+        "--set",
+        maps.as_str(),
+    ];
+    let out = Test::new()
+        .args(&ssh)
+        .args(&[
+            "actions.kill:dfabtest,app.b,signal=SIGKILL",
+            "actions.stop:dfabtest.app.a",
+        ])
+        .stdout_has(&format!(
+            "[{host}] docker: Sending SIGKILL to container 'dfabtest.app.b'.\n"
+        ))
+        .run();
+    let stop_web = out
+        .find("Stopping container 'dfabtest.web'")
+        .expect("web stopped");
+    let stop_app = out
+        .find("Stopping container 'dfabtest.app.a'")
+        .expect("app.a stopped");
+    assert!(stop_web < stop_app, "dependents stop first:\n{out}");
+    Test::new()
+        .args(&ssh)
+        .args(&["actions.start:dfabtest,web"])
+        .stdout_has("Starting container 'dfabtest.app.a'.")
+        .stdout_has("Starting container 'dfabtest.web'.")
+        .run();
+    Test::new()
+        .args(&ssh)
+        .args(&["actions.shutdown:dfabtest,__all__"])
+        .stdout_has("docker: 3 stopped, 3 removed in ")
+        .run();
+    assert_eq!(docker(&["ps", "-aq", "--filter", "name=dfabtest."]), "");
+    clean();
+}
+
+#[test]
+fn selectors_and_maps_are_checked() {
+    let Some(_t) = test_env::test_env() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let map = dir.path().join("m.yaml");
+    std::fs::write(&map, "name: m\nweb: {image: /busybox:latest}\n").expect("map file");
+    let maps = format!("docker_maps={}", map.display());
+    Test::new()
+        .args(&["--set", &maps, "actions.startup:m,wbe"])
+        .stderr(&abort(
+            "map 'm' has no container or group 'wbe'; did you mean 'web'?",
+        ))
+        .status(1)
+        .run();
+    Test::new()
+        .args(&["--set", &maps, "actions.startup:other,web"])
+        .stderr(&abort("no container map 'other' (loaded: m)"))
+        .status(1)
+        .run();
+    Test::new()
+        .args(&["actions.startup:m,web"])
+        .stderr(&abort(
+            "no container maps are loaded: set docker_maps (--set docker_maps=site.yaml) or in the fabfile",
+        ))
+        .status(1)
+        .run();
+    std::fs::write(&map, "name: m\nweb: {links: db}\n").expect("map file");
+    Test::new()
+        .args(&["--set", &maps, "actions.startup:m,web"])
+        .stderr_has(&format!("{}:2:14: ", map.display()))
+        .stderr_has("web.links: no container configuration 'db'")
+        .status(1)
+        .run();
+}
