@@ -134,11 +134,7 @@ fn run_step(
         }
         (StepKind::CreateNetwork, Item::Network(network)) => {
             let settings = map.networks.get(network).cloned().unwrap_or_default();
-            let options = settings
-                .driver_options
-                .iter()
-                .map(|(k, v)| Ok((k.clone(), v.resolve(env)?)))
-                .collect::<Result<HashMap<_, _>, String>>()?;
+            let options = resolved(&settings.driver_options, env)?;
             client
                 .call(&what, |d| async move {
                     d.create_network(NetworkCreateRequest {
@@ -155,11 +151,7 @@ fn run_step(
         }
         (StepKind::CreateVolume, Item::Volume { alias, .. }) => {
             let settings = map.volumes.get(alias).cloned().unwrap_or_default();
-            let options = settings
-                .driver_options
-                .iter()
-                .map(|(k, v)| Ok((k.clone(), v.resolve(env)?)))
-                .collect::<Result<HashMap<_, _>, String>>()?;
+            let options = resolved(&settings.driver_options, env)?;
             client
                 .call(&what, |d| async move {
                     d.create_volume(VolumeCreateRequest {
@@ -323,6 +315,17 @@ fn run_step(
         }
         (kind, item) => Err(format!("cannot {kind:?} {item}")),
     }
+}
+
+/// Driver options with deferred values resolved.
+fn resolved(
+    options: &std::collections::BTreeMap<String, crate::map::Text>,
+    env: &Env,
+) -> Result<HashMap<String, String>, String> {
+    options
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), v.resolve(env)?)))
+        .collect()
 }
 
 /// Sets a volume's owner and permissions from a short-lived container of `env.docker_prepare_image`, which

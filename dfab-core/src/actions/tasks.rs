@@ -91,41 +91,33 @@ fn perform(
     execute(&client, &map, &steps, client_config, &env).map(drop)
 }
 
-/// Create a configuration's containers and everything they need, starting nothing: `actions.create:map,config`.
-#[task(namespace = "actions")]
-fn create(
-    map: String,
-    config: Option<String>,
-    instances: Option<Vec<String>>,
-    #[arg(default = false)] dry_run: bool,
-) -> anyhow::Result<()> {
-    perform(
-        Action::Create,
-        &map,
-        config.as_deref(),
-        instances,
-        dry_run,
-        PlanOptions::default(),
-    )
+/// Defines an action task that takes only the selector, `instances` and `dry_run`.
+macro_rules! simple_action {
+    ($(#[$doc:meta])* $name:ident, $action:expr) => {
+        $(#[$doc])*
+        #[task(namespace = "actions")]
+        fn $name(
+            map: String,
+            config: Option<String>,
+            instances: Option<Vec<String>>,
+            #[arg(default = false)] dry_run: bool,
+        ) -> anyhow::Result<()> {
+            perform($action, &map, config.as_deref(), instances, dry_run, PlanOptions::default())
+        }
+    };
 }
 
-/// Start a configuration's stopped containers and what they need: `actions.start:map,config`.
-#[task(namespace = "actions")]
-fn start(
-    map: String,
-    config: Option<String>,
-    instances: Option<Vec<String>>,
-    #[arg(default = false)] dry_run: bool,
-) -> anyhow::Result<()> {
-    perform(
-        Action::Start,
-        &map,
-        config.as_deref(),
-        instances,
-        dry_run,
-        PlanOptions::default(),
-    )
-}
+simple_action!(
+    /// Create a configuration's containers and everything they need, starting nothing: `actions.create:map,config`.
+    create,
+    Action::Create
+);
+
+simple_action!(
+    /// Start a configuration's stopped containers and what they need: `actions.start:map,config`.
+    start,
+    Action::Start
+);
 
 /// Stop and start a configuration's containers: `actions.restart:map,config,restart_exec_commands=true`.
 #[task(namespace = "actions")]
@@ -150,23 +142,11 @@ fn restart(
     )
 }
 
-/// Stop a configuration's containers and whatever needs them: `actions.stop:map,config`.
-#[task(namespace = "actions")]
-fn stop(
-    map: String,
-    config: Option<String>,
-    instances: Option<Vec<String>>,
-    #[arg(default = false)] dry_run: bool,
-) -> anyhow::Result<()> {
-    perform(
-        Action::Stop,
-        &map,
-        config.as_deref(),
-        instances,
-        dry_run,
-        PlanOptions::default(),
-    )
-}
+simple_action!(
+    /// Stop a configuration's containers and whatever needs them: `actions.stop:map,config`.
+    stop,
+    Action::Stop
+);
 
 /// Remove a configuration's stopped containers and whatever needs them: `actions.remove:map,config`.
 #[task(namespace = "actions")]
@@ -191,23 +171,11 @@ fn remove(
     )
 }
 
-/// Create and start a configuration's containers and everything they need: `actions.startup:map,config`.
-#[task(namespace = "actions")]
-fn startup(
-    map: String,
-    config: Option<String>,
-    instances: Option<Vec<String>>,
-    #[arg(default = false)] dry_run: bool,
-) -> anyhow::Result<()> {
-    perform(
-        Action::Startup,
-        &map,
-        config.as_deref(),
-        instances,
-        dry_run,
-        PlanOptions::default(),
-    )
-}
+simple_action!(
+    /// Create and start a configuration's containers and everything they need: `actions.startup:map,config`.
+    startup,
+    Action::Startup
+);
 
 /// Stop and remove a configuration's containers and whatever needs them: `actions.shutdown:map,config`.
 #[task(namespace = "actions")]
