@@ -91,7 +91,7 @@ fn perform(
     execute(&client, &map, &steps, client_config, &env).map(drop)
 }
 
-/// Defines an action task that takes only the selector, `instances` and `dry_run`.
+/// Defines an action task that takes the selector, `instances` and `dry_run` (and `remove_persistent` when asked).
 macro_rules! simple_action {
     ($(#[$doc:meta])* $name:ident, $action:expr) => {
         $(#[$doc])*
@@ -103,6 +103,23 @@ macro_rules! simple_action {
             #[arg(default = false)] dry_run: bool,
         ) -> anyhow::Result<()> {
             perform($action, &map, config.as_deref(), instances, dry_run, PlanOptions::default())
+        }
+    };
+    ($(#[$doc:meta])* $name:ident, $action:expr, remove_persistent) => {
+        $(#[$doc])*
+        #[task(namespace = "actions")]
+        fn $name(
+            map: String,
+            config: Option<String>,
+            instances: Option<Vec<String>>,
+            #[arg(default = true)] remove_persistent: bool,
+            #[arg(default = false)] dry_run: bool,
+        ) -> anyhow::Result<()> {
+            let options = PlanOptions {
+                remove_persistent,
+                ..PlanOptions::default()
+            };
+            perform($action, &map, config.as_deref(), instances, dry_run, options)
         }
     };
 }
@@ -148,28 +165,12 @@ simple_action!(
     Action::Stop
 );
 
-/// Remove a configuration's stopped containers and whatever needs them: `actions.remove:map,config`.
-#[task(namespace = "actions")]
-fn remove(
-    map: String,
-    config: Option<String>,
-    instances: Option<Vec<String>>,
-    #[arg(default = true)] remove_persistent: bool,
-    #[arg(default = false)] dry_run: bool,
-) -> anyhow::Result<()> {
-    let options = PlanOptions {
-        remove_persistent,
-        ..PlanOptions::default()
-    };
-    perform(
-        Action::Remove,
-        &map,
-        config.as_deref(),
-        instances,
-        dry_run,
-        options,
-    )
-}
+simple_action!(
+    /// Remove a configuration's stopped containers and whatever needs them: `actions.remove:map,config`.
+    remove,
+    Action::Remove,
+    remove_persistent
+);
 
 simple_action!(
     /// Create and start a configuration's containers and everything they need: `actions.startup:map,config`.
@@ -177,28 +178,12 @@ simple_action!(
     Action::Startup
 );
 
-/// Stop and remove a configuration's containers and whatever needs them: `actions.shutdown:map,config`.
-#[task(namespace = "actions")]
-fn shutdown(
-    map: String,
-    config: Option<String>,
-    instances: Option<Vec<String>>,
-    #[arg(default = true)] remove_persistent: bool,
-    #[arg(default = false)] dry_run: bool,
-) -> anyhow::Result<()> {
-    let options = PlanOptions {
-        remove_persistent,
-        ..PlanOptions::default()
-    };
-    perform(
-        Action::Shutdown,
-        &map,
-        config.as_deref(),
-        instances,
-        dry_run,
-        options,
-    )
-}
+simple_action!(
+    /// Stop and remove a configuration's containers and whatever needs them: `actions.shutdown:map,config`.
+    shutdown,
+    Action::Shutdown,
+    remove_persistent
+);
 
 /// Send a signal (default SIGKILL) to a configuration's running containers: `actions.kill:map,config,signal=SIGHUP`.
 #[task(namespace = "actions")]
