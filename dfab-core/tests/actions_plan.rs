@@ -235,7 +235,7 @@ fn action_names() {
     assert_eq!(Action::Shutdown.to_string(), "shutdown");
     assert_eq!(
         "boot".parse::<Action>().unwrap_err(),
-        "'boot' is not an action: expected one of create, start, restart, stop, remove, startup, shutdown, kill"
+        "'boot' is not an action: expected one of create, start, restart, stop, remove, startup, shutdown, kill, update"
     );
 }
 
@@ -331,5 +331,60 @@ fn create_requests_follow_the_reference() {
             "c.host_config: 'mem_limt' is not supported; expected one of restart_policy,"
         ),
         "{error}"
+    );
+}
+
+#[test]
+fn update_recreates_what_changed_and_what_depends_on_it() {
+    let (_, graph) = site();
+    let web = container("web", None);
+    let mut states: HashMap<Item, ItemState> = graph
+        .start_order(std::slice::from_ref(&web))
+        .into_iter()
+        .chain([web.clone()])
+        .map(|i| {
+            let state = if matches!(i, Item::Container { .. }) {
+                ItemState::RUNNING
+            } else {
+                ItemState::PRESENT
+            };
+            (i, state)
+        })
+        .collect();
+    assert!(lines(
+        Action::Update,
+        std::slice::from_ref(&web),
+        &states,
+        &PlanOptions::default()
+    )
+    .is_empty());
+    let app_b = container("app", Some("b"));
+    states.insert(
+        app_b.clone(),
+        ItemState {
+            outdated: true,
+            ..ItemState::RUNNING
+        },
+    );
+    assert_eq!(
+        lines(
+            Action::Update,
+            std::slice::from_ref(&web),
+            &states,
+            &PlanOptions::default()
+        ),
+        [
+            "Stopping container 'site.app.b'.",
+            "Removing container 'site.app.b'.",
+            "Creating container 'site.app.b' from image 'registry.example.com/app:latest'.",
+            "Starting container 'site.app.b'.",
+            "Running 1 exec command(s) in container 'site.app.b'.",
+            // web uses app.b's volume owner's instances, so it is recreated after it.
+            "Stopping container 'site.web'.",
+            "Removing container 'site.web'.",
+            "Creating container 'site.web' from image 'registry.example.com/nginx:1.25'.",
+            "Connecting container 'site.web' to network(s) 'site.back'.",
+            "Starting container 'site.web'.",
+        ]
     );
 }

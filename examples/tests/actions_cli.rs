@@ -94,6 +94,34 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
         .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
         .run();
 
+    // Update: nothing changed, then an environment value in the map changes; the containers that use or link
+    // the recreated ones follow.
+    Test::new()
+        .args(&["--set", &maps, "actions.update:dfabtest,web"])
+        .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
+        .run();
+    std::fs::write(
+        &map,
+        MAP.replace("HOST", &dir.path().display().to_string())
+            .replace("MODE: prod", "MODE: dev"),
+    )
+    .expect("map file");
+    let updated = Test::new()
+        .args(&["--set", &maps, "actions.update:dfabtest,web"])
+        .stdout_has("docker: 'dfabtest.app.a' is out of date: environment MODE differs.\n")
+        .stdout_has("docker: Creating container 'dfabtest.web' from image 'busybox:latest'.\n")
+        .stdout_has("docker: 3 created, 3 started, 3 stopped, 3 removed in ")
+        .run();
+    assert!(!updated.contains("Creating volume"), "{updated}");
+    assert_eq!(
+        docker(&["exec", "dfabtest.app.a", "sh", "-c", "echo $MODE"]),
+        "dev"
+    );
+    Test::new()
+        .args(&["--set", &maps, "actions.update:dfabtest,web"])
+        .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
+        .run();
+
     // Through sshd: a signal, a stop that walks dependents first, a start, and a shutdown of everything.
     let host = format!("root@127.0.0.1:{}", t.port);
     let ssh = [

@@ -33,6 +33,7 @@ Available commands:
     actions.start                 Start a configuration's stopped containers ...
     actions.startup               Create and start a configuration's containe...
     actions.stop                  Stop a configuration's containers and whate...
+    actions.update                Recreate containers that differ from their ...
     db                            Apply the pending migrations (the namespace...
     db.migrate                    Apply the pending migrations (the namespace...
     db.seed                       Load the seed data.
@@ -79,6 +80,7 @@ Available commands (remember to call as module.[...].task):
         start
         startup
         stop
+        update
     db:
         migrate
         seed
@@ -98,7 +100,7 @@ Available commands (remember to call as module.[...].task):
         version
 ";
 
-const SHORT: &str = "announce\nask\nbuild\ncount_containers\ndeploy\ndocker_cli\nfail\nfetch\nhello\nhi\nrelease\nshell\nshow_env\ntool\nupload\nuptime\nactions.create\nactions.kill\nactions.remove\nactions.restart\nactions.shutdown\nactions.start\nactions.startup\nactions.stop\ndb\ndb.migrate\ndb.seed\ndocker.cleanup_containers\ndocker.cleanup_images\ndocker.get_ip\ndocker.get_ipv6\ndocker.list_containers\ndocker.list_images\ndocker.list_networks\ndocker.list_volumes\ndocker.load_image\ndocker.remove_all_containers\ndocker.reset_socat\ndocker.save_image\ndocker.version\n";
+const SHORT: &str = "announce\nask\nbuild\ncount_containers\ndeploy\ndocker_cli\nfail\nfetch\nhello\nhi\nrelease\nshell\nshow_env\ntool\nupload\nuptime\nactions.create\nactions.kill\nactions.remove\nactions.restart\nactions.shutdown\nactions.start\nactions.startup\nactions.stop\nactions.update\ndb\ndb.migrate\ndb.seed\ndocker.cleanup_containers\ndocker.cleanup_images\ndocker.get_ip\ndocker.get_ipv6\ndocker.list_containers\ndocker.list_images\ndocker.list_networks\ndocker.list_volumes\ndocker.load_image\ndocker.remove_all_containers\ndocker.reset_socat\ndocker.save_image\ndocker.version\n";
 
 #[test]
 fn list_formats() {

@@ -33,10 +33,12 @@ pub enum Action {
     Shutdown,
     /// Send a signal to the running targets.
     Kill,
+    /// Recreate what differs from its configuration, create what is missing, start what is stopped.
+    Update,
 }
 
 /// Every action by its task name.
-pub const ACTIONS: [(&str, Action); 8] = [
+pub const ACTIONS: [(&str, Action); 9] = [
     ("create", Action::Create),
     ("start", Action::Start),
     ("restart", Action::Restart),
@@ -45,13 +47,14 @@ pub const ACTIONS: [(&str, Action); 8] = [
     ("startup", Action::Startup),
     ("shutdown", Action::Shutdown),
     ("kill", Action::Kill),
+    ("update", Action::Update),
 ];
 
 impl Action {
     /// How the action walks the graph.
     pub fn walk(self) -> Walk {
         match self {
-            Action::Create | Action::Start | Action::Startup => Walk::Forward,
+            Action::Create | Action::Start | Action::Startup | Action::Update => Walk::Forward,
             Action::Stop | Action::Remove | Action::Shutdown => Walk::Reverse,
             Action::Restart | Action::Kill => Walk::Single,
         }

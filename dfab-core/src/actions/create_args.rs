@@ -348,7 +348,13 @@ pub fn create_body(
         .iter()
         .map(|l| link_of(&l.container, &l.alias))
         .collect();
-    if !links.is_empty() {
+    // On a user-defined network the engine ignores legacy links; they go to that network's endpoint instead.
+    let on_user_network = config
+        .networks
+        .as_ref()
+        .and_then(|n| n.first())
+        .is_some_and(|e| !crate::map::PREDEFINED_NETWORKS.contains(&e.network.as_str()));
+    if !links.is_empty() && !on_user_network {
         host.insert("Links".into(), json!(links));
     }
     let mut exposed = Map::new();
@@ -431,13 +437,16 @@ pub fn create_body(
         if !aliases.is_empty() {
             endpoint.insert("Aliases".into(), json!(aliases));
         }
-        let links: Vec<String> = first
+        let mut endpoint_links: Vec<String> = first
             .links
             .iter()
             .map(|l| link_of(&l.container, &l.alias))
             .collect();
-        if !links.is_empty() {
-            endpoint.insert("Links".into(), json!(links));
+        if on_user_network {
+            endpoint_links.extend(links.iter().cloned());
+        }
+        if !endpoint_links.is_empty() {
+            endpoint.insert("Links".into(), json!(endpoint_links));
         }
         let mut ipam = Map::new();
         if let Some(ip) = &first.ipv4_address {

@@ -9,6 +9,7 @@ mod plan;
 mod state;
 mod step;
 mod tasks;
+mod update_check;
 
 pub use action::{Action, Walk, ACTIONS};
 pub use create_args::create_body;
@@ -17,3 +18,4 @@ pub use observe::Observed;
 pub use plan::{item_name, plan, walk, PlanOptions};
 pub use state::{ItemState, Presence};
 pub use step::{Step, StepKind};
+pub use update_check::differences;

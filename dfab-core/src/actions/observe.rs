@@ -6,8 +6,10 @@ use bollard::models::ContainerSummaryStateEnum;
 use bollard::query_parameters::{ListContainersOptions, ListImagesOptions};
 
 use super::plan::item_name;
-use super::ItemState;
+use super::{create_body, differences, ItemState};
 use crate::docker::{DockerClient, DockerError};
+use crate::env::Env;
+use crate::map::{ClientConfig, Graph};
 use crate::map::{ContainerMap, Item};
 
 /// What the engine has, by name.
@@ -17,6 +19,8 @@ pub struct Observed {
     networks: HashSet<String>,
     volumes: HashSet<String>,
     images: HashSet<String>,
+    /// Containers that differ from their configuration, with what differs.
+    outdated: HashMap<String, Vec<String>>,
 }
 
 impl Observed {
@@ -65,16 +69,87 @@ impl Observed {
         Ok(observed)
     }
 
+    /// Runs the update check on the existing containers among `items`: inspects each and compares it with the
+    /// request its configuration gives now.
+    pub fn check_updates(
+        &mut self,
+        client: &DockerClient,
+        map: &ContainerMap,
+        graph: &Graph,
+        items: &[Item],
+        client_config: Option<&ClientConfig>,
+        env: &Env,
+    ) -> Result<(), String> {
+        let mut image_ids: HashMap<String, Option<String>> = HashMap::new();
+        for item in items {
+            let Item::Container { config, instance } = item else {
+                continue;
+            };
+            let name = item_name(map, item);
+            if !self.containers.contains_key(&name) {
+                continue;
+            }
+            let image = graph
+                .direct(item)
+                .iter()
+                .find_map(|d| match d {
+                    Item::Image(image) => Some(image.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            let expected =
+                create_body(map, config, instance.as_deref(), &image, client_config, env)?;
+            if !image_ids.contains_key(&image) {
+                let wanted = image.clone();
+                let id = client
+                    .call("inspecting an image", |d| async move {
+                        d.inspect_image(&wanted).await
+                    })
+                    .ok()
+                    .and_then(|i| i.id);
+                image_ids.insert(image.clone(), id);
+            }
+            let target = name.clone();
+            let live = client
+                .call("inspecting a container", |d| async move {
+                    d.inspect_container(
+                        &target,
+                        None::<bollard::query_parameters::InspectContainerOptions>,
+                    )
+                    .await
+                })
+                .map_err(|e| e.to_string())?;
+            let image_id = image_ids.get(&image).cloned().flatten();
+            let persistent = map.container(config).and_then(|c| c.persistent) == Some(true);
+            let mut reasons = differences(&expected, image_id.as_deref(), &live);
+            if persistent {
+                // A persistent container keeps its data through image updates (reference §4.10).
+                reasons.retain(|r| r != "the image changed");
+            }
+            if !reasons.is_empty() {
+                self.outdated.insert(name, reasons);
+            }
+        }
+        Ok(())
+    }
+
+    /// What differs for each container the update check found out of date, by container name.
+    pub fn outdated(&self) -> &HashMap<String, Vec<String>> {
+        &self.outdated
+    }
+
     /// The state of an item of `map`.
     pub fn state(&self, map: &ContainerMap, item: &Item) -> ItemState {
         let name = item_name(map, item);
         let found = match item {
             Item::Container { .. } => {
-                return self
+                let mut state = self
                     .containers
                     .get(&name)
                     .copied()
-                    .unwrap_or(ItemState::ABSENT)
+                    .unwrap_or(ItemState::ABSENT);
+                state.outdated = self.outdated.contains_key(&name);
+                return state;
             }
             Item::Network(_) => self.networks.contains(&name),
             Item::Volume { .. } => self.volumes.contains(&name),

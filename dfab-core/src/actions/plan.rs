@@ -58,8 +58,17 @@ pub fn plan(
     options: &PlanOptions,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
+    // Containers this update creates anew: whatever links to or uses them must follow (their links and volumes
+    // would point at the removed container otherwise).
+    let mut recreated: Vec<Item> = Vec::new();
     for item in walk(graph, action, targets) {
-        let current = state(&item);
+        let mut current = state(&item);
+        if action == Action::Update
+            && current.presence != Presence::Absent
+            && graph.direct(&item).iter().any(|d| recreated.contains(d))
+        {
+            current.outdated = true;
+        }
         let step = |kind: StepKind| Step {
             kind,
             item: item.clone(),
@@ -68,17 +77,17 @@ pub fn plan(
         let absent = current.presence == Presence::Absent;
         match &item {
             Item::Image(_) => {
-                if absent && matches!(action, Action::Create | Action::Startup) {
+                if absent && matches!(action, Action::Create | Action::Startup | Action::Update) {
                     steps.push(step(StepKind::Pull));
                 }
             }
             Item::Network(_) => {
-                if absent && matches!(action, Action::Create | Action::Startup) {
+                if absent && matches!(action, Action::Create | Action::Startup | Action::Update) {
                     steps.push(step(StepKind::CreateNetwork));
                 }
             }
             Item::Volume { config, alias } => {
-                if absent && matches!(action, Action::Create | Action::Startup) {
+                if absent && matches!(action, Action::Create | Action::Startup | Action::Update) {
                     steps.push(step(StepKind::CreateVolume));
                     if let Some(prepare) = preparation(map, config, alias) {
                         steps.push(step(prepare));
@@ -112,13 +121,34 @@ pub fn plan(
                 };
                 let kinds: Vec<StepKind> = match action {
                     Action::Create if absent => create(),
-                    Action::Startup if absent => {
+                    Action::Update if !absent && current.outdated => {
+                        let mut kinds = Vec::new();
+                        if running {
+                            kinds.push(StepKind::Stop);
+                        }
+                        kinds.push(StepKind::Remove);
+                        kinds.extend(create());
+                        kinds.push(StepKind::Start);
+                        kinds.extend(exec.clone());
+                        kinds
+                    }
+                    Action::Startup | Action::Update if absent => {
                         let mut kinds = create();
                         kinds.push(StepKind::Start);
                         kinds.extend(exec.clone());
                         kinds
                     }
                     Action::Startup | Action::Start if !absent && !running => {
+                        std::iter::once(StepKind::Start)
+                            .chain(exec.clone())
+                            .collect()
+                    }
+                    // A stopped persistent container stays stopped on update, unless it never ran.
+                    Action::Update
+                        if !absent
+                            && !running
+                            && (current.initial || settings.persistent != Some(true)) =>
+                    {
                         std::iter::once(StepKind::Start)
                             .chain(exec.clone())
                             .collect()
@@ -143,6 +173,13 @@ pub fn plan(
                     }],
                     _ => Vec::new(),
                 };
+                if action == Action::Update
+                    && kinds
+                        .iter()
+                        .any(|k| matches!(k, StepKind::CreateContainer { .. }))
+                {
+                    recreated.push(item.clone());
+                }
                 steps.extend(kinds.into_iter().map(step));
             }
         }

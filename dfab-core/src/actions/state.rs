@@ -20,6 +20,8 @@ pub struct ItemState {
     pub initial: bool,
     /// The exit code of a stopped container.
     pub exit_code: Option<i64>,
+    /// A container that differs from its configuration and must be recreated (found by the update check).
+    pub outdated: bool,
 }
 
 impl ItemState {
@@ -28,6 +30,7 @@ impl ItemState {
         presence: Presence::Absent,
         initial: false,
         exit_code: None,
+        outdated: false,
     };
 
     /// An item that exists and does not run (a network, volume, image, or a stopped container).
@@ -35,6 +38,7 @@ impl ItemState {
         presence: Presence::Present,
         initial: false,
         exit_code: None,
+        outdated: false,
     };
 
     /// A running container.
@@ -42,6 +46,7 @@ impl ItemState {
         presence: Presence::Running,
         initial: false,
         exit_code: None,
+        outdated: false,
     };
 
     /// A container created and never started.
@@ -49,6 +54,7 @@ impl ItemState {
         presence: Presence::Present,
         initial: true,
         exit_code: None,
+        outdated: false,
     };
 
     /// A stopped container that ended with `code`.
@@ -57,6 +63,7 @@ impl ItemState {
             presence: Presence::Present,
             initial: false,
             exit_code: Some(code),
+            outdated: false,
         }
     }
 }

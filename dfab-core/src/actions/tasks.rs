@@ -2,7 +2,7 @@
 
 use anyhow::{anyhow, bail};
 
-use super::{execute, plan, Action, Observed, PlanOptions};
+use super::{execute, plan, walk, Action, Observed, PlanOptions};
 use crate::docker::docker_client;
 use crate::env::env;
 use crate::exec::output;
@@ -71,7 +71,26 @@ fn perform(
     let env = env();
     let graph = Graph::new(&map, &env)?;
     let client = docker_client()?;
-    let observed = Observed::load(&client)?;
+    let clients = configured_clients()?;
+    let client_config = clients.as_ref().and_then(|all| {
+        all.values()
+            .find(|c| c.fabric_host.is_some() && c.fabric_host == env.host_string)
+    });
+    let mut observed = Observed::load(&client)?;
+    if action == Action::Update {
+        let visited = walk(&graph, action, &items);
+        observed
+            .check_updates(&client, &map, &graph, &visited, client_config, &env)
+            .map_err(|e| anyhow!(e))?;
+        let mut outdated: Vec<_> = observed.outdated().iter().collect();
+        outdated.sort();
+        for (name, reasons) in outdated {
+            output::running(&format!(
+                "docker: '{name}' is out of date: {}.",
+                reasons.join(", ")
+            ));
+        }
+    }
     let state = |item: &Item| observed.state(&map, item);
     let steps = plan(&map, &graph, action, &items, &state, &options);
     if dry_run {
@@ -83,11 +102,6 @@ fn perform(
         }
         return Ok(());
     }
-    let clients = configured_clients()?;
-    let client_config = clients.as_ref().and_then(|all| {
-        all.values()
-            .find(|c| c.fabric_host.is_some() && c.fabric_host == env.host_string)
-    });
     execute(&client, &map, &steps, client_config, &env).map(drop)
 }
 
@@ -170,6 +184,13 @@ simple_action!(
     remove,
     Action::Remove,
     remove_persistent
+);
+
+simple_action!(
+    /// Recreate containers that differ from their configuration (image, environment, command, volumes, links,
+    /// ports), create what is missing and start what is stopped: `actions.update:map,config`.
+    update,
+    Action::Update
 );
 
 simple_action!(
