@@ -235,7 +235,7 @@ fn action_names() {
     assert_eq!(Action::Shutdown.to_string(), "shutdown");
     assert_eq!(
         "boot".parse::<Action>().unwrap_err(),
-        "'boot' is not an action: expected one of create, start, restart, stop, remove, startup, shutdown, kill, update"
+        "'boot' is not an action: expected one of create, start, restart, stop, remove, startup, shutdown, kill, update, pull_images"
     );
 }
 

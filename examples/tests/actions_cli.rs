@@ -194,6 +194,23 @@ fn selectors_and_maps_are_checked() {
         ))
         .status(1)
         .run();
+    Test::new()
+        .args(&[
+            "--set",
+            &maps,
+            "actions.perform:create,m,web,dry_run=true",
+            "actions.pull_images:m.web,dry_run=true",
+        ])
+        .stdout_has("docker: (dry run) Creating container 'm.web' from image 'busybox:latest'.\n")
+        .stdout_has("docker: (dry run) Pulling image 'busybox:latest'.\n")
+        .run();
+    Test::new()
+        .args(&["--set", &maps, "actions.perform:boot,m,web"])
+        .stderr(&abort(
+            "'boot' is not an action: expected one of create, start, restart, stop, remove, startup, shutdown, kill, update, pull_images",
+        ))
+        .status(1)
+        .run();
     std::fs::write(&map, "name: m\nweb: {links: db}\n").expect("map file");
     Test::new()
         .args(&["--set", &maps, "actions.startup:m,web"])

@@ -27,6 +27,8 @@ Available commands:
     uptime                        Show how long each host has been up, all ho...
     actions.create                Create a configuration's containers and eve...
     actions.kill                  Send a signal (default SIGKILL) to a config...
+    actions.perform               Run any action by name: `actions.perform:st...
+    actions.pull_images           Pull the images a configuration and its dep...
     actions.remove                Remove a configuration's stopped containers...
     actions.restart               Stop and start a configuration's containers...
     actions.shutdown              Stop and remove a configuration's container...
@@ -74,6 +76,8 @@ Available commands (remember to call as module.[...].task):
     actions:
         create
         kill
+        perform
+        pull_images
         remove
         restart
         shutdown
@@ -100,7 +104,7 @@ Available commands (remember to call as module.[...].task):
         version
 ";
 
-const SHORT: &str = "announce\nask\nbuild\ncount_containers\ndeploy\ndocker_cli\nfail\nfetch\nhello\nhi\nrelease\nshell\nshow_env\ntool\nupload\nuptime\nactions.create\nactions.kill\nactions.remove\nactions.restart\nactions.shutdown\nactions.start\nactions.startup\nactions.stop\nactions.update\ndb\ndb.migrate\ndb.seed\ndocker.cleanup_containers\ndocker.cleanup_images\ndocker.get_ip\ndocker.get_ipv6\ndocker.list_containers\ndocker.list_images\ndocker.list_networks\ndocker.list_volumes\ndocker.load_image\ndocker.remove_all_containers\ndocker.reset_socat\ndocker.save_image\ndocker.version\n";
+const SHORT: &str = "announce\nask\nbuild\ncount_containers\ndeploy\ndocker_cli\nfail\nfetch\nhello\nhi\nrelease\nshell\nshow_env\ntool\nupload\nuptime\nactions.create\nactions.kill\nactions.perform\nactions.pull_images\nactions.remove\nactions.restart\nactions.shutdown\nactions.start\nactions.startup\nactions.stop\nactions.update\ndb\ndb.migrate\ndb.seed\ndocker.cleanup_containers\ndocker.cleanup_images\ndocker.get_ip\ndocker.get_ipv6\ndocker.list_containers\ndocker.list_images\ndocker.list_networks\ndocker.list_volumes\ndocker.load_image\ndocker.remove_all_containers\ndocker.reset_socat\ndocker.save_image\ndocker.version\n";
 
 #[test]
 fn list_formats() {

@@ -35,10 +35,12 @@ pub enum Action {
     Kill,
     /// Recreate what differs from its configuration, create what is missing, start what is stopped.
     Update,
+    /// Pull the images the targets and their dependencies use.
+    PullImages,
 }
 
 /// Every action by its task name.
-pub const ACTIONS: [(&str, Action); 9] = [
+pub const ACTIONS: [(&str, Action); 10] = [
     ("create", Action::Create),
     ("start", Action::Start),
     ("restart", Action::Restart),
@@ -48,13 +50,18 @@ pub const ACTIONS: [(&str, Action); 9] = [
     ("shutdown", Action::Shutdown),
     ("kill", Action::Kill),
     ("update", Action::Update),
+    ("pull_images", Action::PullImages),
 ];
 
 impl Action {
     /// How the action walks the graph.
     pub fn walk(self) -> Walk {
         match self {
-            Action::Create | Action::Start | Action::Startup | Action::Update => Walk::Forward,
+            Action::Create
+            | Action::Start
+            | Action::Startup
+            | Action::Update
+            | Action::PullImages => Walk::Forward,
             Action::Stop | Action::Remove | Action::Shutdown => Walk::Reverse,
             Action::Restart | Action::Kill => Walk::Single,
         }

@@ -18,4 +18,5 @@ pub use observe::Observed;
 pub use plan::{item_name, plan, walk, PlanOptions};
 pub use state::{ItemState, Presence};
 pub use step::{Step, StepKind};
+pub use tasks::{container_fabric, ContainerFabric};
 pub use update_check::differences;

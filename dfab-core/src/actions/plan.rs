@@ -15,6 +15,8 @@ pub struct PlanOptions {
     pub restart_exec_commands: bool,
     /// The signal `kill` sends.
     pub signal: String,
+    /// `pull_images` pulls present images too, for newer versions (default true).
+    pub pull_all_images: bool,
 }
 
 impl Default for PlanOptions {
@@ -23,6 +25,7 @@ impl Default for PlanOptions {
             remove_persistent: true,
             restart_exec_commands: false,
             signal: "SIGKILL".into(),
+            pull_all_images: true,
         }
     }
 }
@@ -77,7 +80,12 @@ pub fn plan(
         let absent = current.presence == Presence::Absent;
         match &item {
             Item::Image(_) => {
-                if absent && matches!(action, Action::Create | Action::Startup | Action::Update) {
+                let wanted = match action {
+                    Action::Create | Action::Startup | Action::Update => absent,
+                    Action::PullImages => absent || options.pull_all_images,
+                    _ => false,
+                };
+                if wanted {
                     steps.push(step(StepKind::Pull));
                 }
             }

@@ -55,7 +55,7 @@ fn targets(
 }
 
 /// Plans and carries out `action` on the current host's engine (or the local one), or only prints the plan.
-fn perform(
+fn run(
     action: Action,
     first: &str,
     second: Option<&str>,
@@ -116,7 +116,7 @@ macro_rules! simple_action {
             instances: Option<Vec<String>>,
             #[arg(default = false)] dry_run: bool,
         ) -> anyhow::Result<()> {
-            perform($action, &map, config.as_deref(), instances, dry_run, PlanOptions::default())
+            run($action, &map, config.as_deref(), instances, dry_run, PlanOptions::default())
         }
     };
     ($(#[$doc:meta])* $name:ident, $action:expr, remove_persistent) => {
@@ -133,7 +133,7 @@ macro_rules! simple_action {
                 remove_persistent,
                 ..PlanOptions::default()
             };
-            perform($action, &map, config.as_deref(), instances, dry_run, options)
+            run($action, &map, config.as_deref(), instances, dry_run, options)
         }
     };
 }
@@ -163,7 +163,7 @@ fn restart(
         restart_exec_commands,
         ..PlanOptions::default()
     };
-    perform(
+    run(
         Action::Restart,
         &map,
         config.as_deref(),
@@ -219,7 +219,7 @@ fn kill(
         signal,
         ..PlanOptions::default()
     };
-    perform(
+    run(
         Action::Kill,
         &map,
         config.as_deref(),
@@ -227,4 +227,79 @@ fn kill(
         dry_run,
         options,
     )
+}
+
+/// Pull the images a configuration and its dependencies use (present ones too, unless `pull_all_images=false`):
+/// `actions.pull_images:map,config`.
+#[task(namespace = "actions")]
+fn pull_images(
+    map: String,
+    config: Option<String>,
+    #[arg(default = true)] pull_all_images: bool,
+    #[arg(default = false)] dry_run: bool,
+) -> anyhow::Result<()> {
+    let options = PlanOptions {
+        pull_all_images,
+        ..PlanOptions::default()
+    };
+    run(
+        Action::PullImages,
+        &map,
+        config.as_deref(),
+        None,
+        dry_run,
+        options,
+    )
+}
+
+/// Run any action by name: `actions.perform:startup,map,config`.
+#[task(namespace = "actions")]
+fn perform(
+    action: String,
+    map: String,
+    config: Option<String>,
+    instances: Option<Vec<String>>,
+    #[arg(default = false)] dry_run: bool,
+) -> anyhow::Result<()> {
+    let action: Action = action.parse().map_err(|e: String| anyhow!(e))?;
+    run(
+        action,
+        &map,
+        config.as_deref(),
+        instances,
+        dry_run,
+        PlanOptions::default(),
+    )
+}
+
+/// The counterpart of docker-fabric's `container_fabric()`: the actions in code, on the maps of
+/// `env.docker_maps` and the current host.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ContainerFabric;
+
+/// The map actions for fabfile code: `container_fabric().startup("site.web")`.
+pub fn container_fabric() -> ContainerFabric {
+    ContainerFabric
+}
+
+impl ContainerFabric {
+    /// Runs `action` on `selector` (`map.config`, `map.config.instance`, a group, or `config` with one map).
+    pub fn perform(&self, action: Action, selector: &str) -> anyhow::Result<()> {
+        run(action, selector, None, None, false, PlanOptions::default())
+    }
+
+    /// `actions.startup` in code.
+    pub fn startup(&self, selector: &str) -> anyhow::Result<()> {
+        self.perform(Action::Startup, selector)
+    }
+
+    /// `actions.shutdown` in code.
+    pub fn shutdown(&self, selector: &str) -> anyhow::Result<()> {
+        self.perform(Action::Shutdown, selector)
+    }
+
+    /// `actions.update` in code.
+    pub fn update(&self, selector: &str) -> anyhow::Result<()> {
+        self.perform(Action::Update, selector)
+    }
 }
