@@ -219,3 +219,59 @@ fn selectors_and_maps_are_checked() {
         .status(1)
         .run();
 }
+
+#[test]
+fn configurations_with_clients_run_on_each_clients_host() {
+    let Some(t) = test_env::test_env() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let map = dir.path().join("two.yaml");
+    let clients = dir.path().join("clients.yaml");
+    std::fs::write(
+        &map,
+        "name: two\nclients: [first, second]\nweb: {image: /busybox:latest}\n",
+    )
+    .expect("map");
+    std::fs::write(
+        &clients,
+        format!(
+            "first: {{fabric_host: \"root@127.0.0.1:{p}\"}}\nsecond: {{fabric_host: \"root@localhost:{p}\"}}\n",
+            p = t.port
+        ),
+    )
+    .expect("clients");
+    let set = format!(
+        "docker_maps={},docker_clients={}",
+        map.display(),
+        clients.display()
+    );
+    Test::new()
+        .args(&[
+            "-i",
+            &t.root_key,
+            "--system-known-hosts",
+            &t.known_hosts,
+            "--set",
+            &set,
+            "actions.startup:two,web,dry_run=true",
+        ])
+        .stdout_has(&format!(
+            "[root@127.0.0.1:{}] docker: (dry run) Creating container 'two.web' from image 'busybox:latest'.\n",
+            t.port
+        ))
+        .stdout_has(&format!(
+            "[root@localhost:{}] docker: (dry run) Creating container 'two.web' from image 'busybox:latest'.\n",
+            t.port
+        ))
+        .run();
+    std::fs::write(&clients, "first: {fabric_host: \"root@127.0.0.1:1\"}\n").expect("clients");
+    Test::new()
+        .args(&["--set", &set, "actions.startup:two,web,dry_run=true"])
+        .stderr_has(&format!(
+            "{}:2:10: clients: client 'second' is not configured in the clients file",
+            map.display()
+        ))
+        .status(1)
+        .run();
+}

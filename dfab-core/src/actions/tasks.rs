@@ -54,7 +54,8 @@ fn targets(
     Ok((map, items))
 }
 
-/// Plans and carries out `action` on the current host's engine (or the local one), or only prints the plan.
+/// Plans and carries out `action`: on each client's `fabric_host` when the targeted configurations (or their map)
+/// name clients, else on the current host's engine (or the local one); or only prints the plans.
 fn run(
     action: Action,
     first: &str,
@@ -68,19 +69,65 @@ fn run(
         bail!("no container maps are loaded: set docker_maps (--set docker_maps=site.yaml) or in the fabfile");
     }
     let (map, items) = targets(&maps, first, second, &instances.unwrap_or_default())?;
+    let clients = configured_clients()?.unwrap_or_default();
+    // Config-level clients choose where a configuration runs (docker-map parsed and then ignored them, bug 5);
+    // the map's clients apply to configurations without their own.
+    let mut named: Vec<String> = Vec::new();
+    for item in &items {
+        if let Item::Container { config, .. } = item {
+            let own = map
+                .container(config)
+                .map(|c| c.clients.clone())
+                .unwrap_or_default();
+            for client in if own.is_empty() {
+                map.clients.clone()
+            } else {
+                own
+            } {
+                if !named.contains(&client) {
+                    named.push(client);
+                }
+            }
+        }
+    }
+    if named.is_empty() {
+        let host = env().host_string.clone();
+        let config = clients
+            .values()
+            .find(|c| c.fabric_host.is_some() && c.fabric_host == host);
+        return run_on_engine(action, &map, &items, config, dry_run, &options);
+    }
+    for name in named {
+        let config = clients
+            .get(&name)
+            .ok_or_else(|| anyhow!("client '{name}' is not configured: set docker_clients to a clients file that has it"))?;
+        let host = config
+            .fabric_host
+            .clone()
+            .ok_or_else(|| anyhow!("client '{name}' has no fabric_host to connect through"))?;
+        let _on_host = crate::env::settings([("host_string", host)])?;
+        run_on_engine(action, &map, &items, Some(config), dry_run, &options)?;
+    }
+    Ok(())
+}
+
+/// Plans and carries out `action` on the engine of the current host string (or the local engine).
+fn run_on_engine(
+    action: Action,
+    map: &ContainerMap,
+    items: &[Item],
+    client_config: Option<&crate::map::ClientConfig>,
+    dry_run: bool,
+    options: &PlanOptions,
+) -> anyhow::Result<()> {
     let env = env();
-    let graph = Graph::new(&map, &env)?;
+    let graph = Graph::new(map, &env)?;
     let client = docker_client()?;
-    let clients = configured_clients()?;
-    let client_config = clients.as_ref().and_then(|all| {
-        all.values()
-            .find(|c| c.fabric_host.is_some() && c.fabric_host == env.host_string)
-    });
     let mut observed = Observed::load(&client)?;
     if action == Action::Update {
-        let visited = walk(&graph, action, &items);
+        let visited = walk(&graph, action, items);
         observed
-            .check_updates(&client, &map, &graph, &visited, client_config, &env)
+            .check_updates(&client, map, &graph, &visited, client_config, &env)
             .map_err(|e| anyhow!(e))?;
         let mut outdated: Vec<_> = observed.outdated().iter().collect();
         outdated.sort();
@@ -91,8 +138,8 @@ fn run(
             ));
         }
     }
-    let state = |item: &Item| observed.state(&map, item);
-    let steps = plan(&map, &graph, action, &items, &state, &options);
+    let state = |item: &Item| observed.state(map, item);
+    let steps = plan(map, &graph, action, items, &state, options);
     if dry_run {
         for step in &steps {
             output::running(&format!("docker: (dry run) {step}"));
@@ -102,7 +149,7 @@ fn run(
         }
         return Ok(());
     }
-    execute(&client, &map, &steps, client_config, &env).map(drop)
+    execute(&client, map, &steps, client_config, &env).map(drop)
 }
 
 /// Defines an action task that takes the selector, `instances` and `dry_run` (and `remove_persistent` when asked).
