@@ -275,3 +275,58 @@ fn configurations_with_clients_run_on_each_clients_host() {
         .status(1)
         .run();
 }
+
+#[test]
+fn scripts_and_single_commands_run_in_fresh_containers() {
+    let Some(t) = test_env::test_env() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let map = dir.path().join("jobs.yaml");
+    std::fs::write(&map, "name: jobs\nbox: {image: /busybox:latest}\n").expect("map");
+    let script = dir.path().join("run.sh");
+    std::fs::write(&script, "echo \"hello from $(pwd)\"\nexit 3\n").expect("script");
+    let results = dir.path().join("results");
+    std::fs::create_dir(&results).expect("results directory");
+    docker(&["rm", "-f", "jobs.box"]);
+    let set = format!("docker_maps={},lcwd={}", map.display(), results.display());
+    let host = format!("root@127.0.0.1:{}", t.port);
+    let ssh = [
+        "-H",
+        host.as_str(),
+        "-i",
+        t.root_key.as_str(),
+        "--system-known-hosts",
+        t.known_hosts.as_str(),
+        "--set",
+        set.as_str(),
+    ];
+    let script_arg = format!("actions.script:jobs.box,{}", script.display());
+    Test::new()
+        .args(&ssh)
+        .args(&[script_arg.as_str()])
+        .stdout_has(&format!(
+            "[{host}] Exit code: 3\nhello from /tmp/script_run\n"
+        ))
+        .run();
+    Test::new()
+        .args(&["--set", &set, &format!("{script_arg},fail_nonzero=true")])
+        .stdout_has("Exit code: 3\n")
+        .stderr(&abort("the job in 'jobs.box' exited with 3"))
+        .status(1)
+        .run();
+    Test::new()
+        .args(&ssh)
+        .args(&["actions.single_cmd:jobs.box,echo result > out.txt,download_result=true"])
+        .stdout_has(&format!("[{host}] Exit code: 0\n"))
+        .run();
+    assert_eq!(
+        std::fs::read_to_string(results.join("out.txt")).expect("downloaded result"),
+        "result\n"
+    );
+    assert_eq!(
+        docker(&["ps", "-aq", "--filter", "name=jobs.box"]),
+        "",
+        "the job container is removed"
+    );
+}

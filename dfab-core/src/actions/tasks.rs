@@ -350,3 +350,84 @@ impl ContainerFabric {
         self.perform(Action::Update, selector)
     }
 }
+
+/// The one container a script runs in.
+fn script_target(selector: &str) -> anyhow::Result<(std::sync::Arc<ContainerMap>, Item)> {
+    let maps = configured_maps()?;
+    if maps.is_empty() {
+        bail!("no container maps are loaded: set docker_maps (--set docker_maps=site.yaml) or in the fabfile");
+    }
+    let (map, items) = targets(&maps, selector, None, &[])?;
+    match items.as_slice() {
+        [one] => Ok((map.clone(), one.clone())),
+        _ => bail!(
+            "'{selector}' names {} containers; a script runs in one (name an instance)",
+            items.len()
+        ),
+    }
+}
+
+/// Prints the exit code and log, and fails on a non-zero exit when asked.
+fn report(
+    outcome: &super::script::Outcome,
+    fail_nonzero: bool,
+    selector: &str,
+) -> anyhow::Result<()> {
+    crate::exec::output::puts(&format!("Exit code: {}", outcome.exit_code));
+    crate::exec::output::fastprint(&outcome.log);
+    if fail_nonzero && outcome.exit_code != 0 {
+        bail!("the job in '{selector}' exited with {}", outcome.exit_code);
+    }
+    Ok(())
+}
+
+/// Run a local script (or its whole directory, `upload_dir`) in a new container of a configuration, its
+/// dependencies started first: `actions.script:map.config,deploy/migrate.sh,fail_nonzero=true`.
+#[task(namespace = "actions")]
+fn script(
+    selector: String,
+    script: std::path::PathBuf,
+    #[arg(default = false)] fail_nonzero: bool,
+    #[arg(default = false)] upload_dir: bool,
+    #[arg(default = 600)] wait_timeout: u64,
+) -> anyhow::Result<()> {
+    let (map, target) = script_target(&selector)?;
+    let outcome = super::script::run_job(
+        &map,
+        &target,
+        super::script::Job::Script {
+            path: &script,
+            upload_dir,
+        },
+        std::time::Duration::from_secs(wait_timeout),
+        None,
+    )?;
+    report(&outcome, fail_nonzero, &selector)
+}
+
+/// Run a command in a new container of a configuration, its dependencies started first; `download_result` fetches
+/// the files it wrote to its working directory: `actions.single_cmd:map.config,"manage.py migrate"`.
+#[task(namespace = "actions")]
+fn single_cmd(
+    selector: String,
+    command: String,
+    #[arg(default = false)] fail_nonzero: bool,
+    #[arg(default = false)] download_result: bool,
+    #[arg(default = 600)] wait_timeout: u64,
+) -> anyhow::Result<()> {
+    let (map, target) = script_target(&selector)?;
+    let local = env().lcwd.clone();
+    let local = std::path::PathBuf::from(if local.is_empty() {
+        ".".to_owned()
+    } else {
+        local
+    });
+    let outcome = super::script::run_job(
+        &map,
+        &target,
+        super::script::Job::Command(&command),
+        std::time::Duration::from_secs(wait_timeout),
+        download_result.then_some(local.as_path()),
+    )?;
+    report(&outcome, fail_nonzero, &selector)
+}
