@@ -388,3 +388,57 @@ fn update_recreates_what_changed_and_what_depends_on_it() {
         ]
     );
 }
+
+#[test]
+fn schedules_put_items_after_what_they_wait_for() {
+    use dfab_core::actions::schedule;
+    let (map, graph) = site();
+    let state = |_: &Item| ItemState::ABSENT;
+    let steps = plan(
+        &map,
+        &graph,
+        Action::Startup,
+        &[container("web", None)],
+        &state,
+        &PlanOptions::default(),
+    );
+    let levels: Vec<Vec<String>> = schedule(&graph, &steps)
+        .iter()
+        .map(|level| level.iter().map(|(item, _)| item.to_string()).collect())
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            vec![
+                "volume app_socket of app",
+                "image registry.example.com/app:latest",
+                "network front",
+                "network back",
+                "image registry.example.com/nginx:1.25"
+            ],
+            vec!["app.a", "app.b"],
+            vec!["web"],
+        ]
+    );
+    let running = |item: &Item| match item {
+        Item::Container { .. } => ItemState::RUNNING,
+        _ => ItemState::PRESENT,
+    };
+    let steps = plan(
+        &map,
+        &graph,
+        Action::Shutdown,
+        &[container("app", Some("a"))],
+        &running,
+        &PlanOptions::default(),
+    );
+    let levels: Vec<Vec<String>> = schedule(&graph, &steps)
+        .iter()
+        .map(|level| level.iter().map(|(item, _)| item.to_string()).collect())
+        .collect();
+    assert_eq!(
+        levels,
+        [vec!["web"], vec!["app.a"]],
+        "teardown waits for dependents"
+    );
+}

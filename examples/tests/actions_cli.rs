@@ -67,10 +67,35 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
         .args(&["--set", &maps, "actions.startup:dfabtest,web"])
         .stdout_has("docker: 6 created, 1 prepared, 3 started in ")
         .run();
+    // Items of one dependency level run in parallel, so their lines may interleave; the steps are the same.
+    let (mut planned_steps, mut done_steps) = (steps(&planned), steps(&done));
+    planned_steps.sort();
+    done_steps.sort();
     assert_eq!(
-        steps(&planned),
-        steps(&done),
+        planned_steps, done_steps,
         "the real run follows the dry run"
+    );
+    let sequential = Test::new()
+        .args(&[
+            "--set",
+            &maps,
+            "actions.shutdown:dfabtest,__all__",
+            "actions.startup:dfabtest,web",
+        ])
+        .args(&["--set", "docker_parallel=1"])
+        .run();
+    let after_shutdown = &sequential[sequential.find("docker: Creating container").unwrap_or(0)..];
+    let containers_planned: Vec<String> = steps(&planned)
+        .into_iter()
+        .filter(|s| s.contains("container"))
+        .collect();
+    let containers_done: Vec<String> = steps(after_shutdown)
+        .into_iter()
+        .filter(|s| s.contains("container"))
+        .collect();
+    assert_eq!(
+        containers_planned, containers_done,
+        "with one worker the run takes the dry run's order"
     );
     assert_eq!(steps(&done).len(), 10, "{done}");
     assert_eq!(

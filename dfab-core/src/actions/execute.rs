@@ -1,6 +1,7 @@
 //! Carrying out a plan on an engine, step by step, printing each as `[host] docker: …` and a summary.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bollard::models::{
@@ -16,7 +17,7 @@ use super::{create_body, Step, StepKind};
 use crate::docker::DockerClient;
 use crate::env::Env;
 use crate::exec::output;
-use crate::map::{network_name, ClientConfig, ContainerMap, ExecCommand, Item};
+use crate::map::{network_name, ClientConfig, ContainerMap, ExecCommand, Graph, Item};
 
 /// What an action did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -43,27 +44,116 @@ fn kind_name(kind: &StepKind) -> &'static str {
     }
 }
 
-/// Runs `steps` in order; the first failure stops the run with the step and the engine's message, after
+/// The steps of one item, done in order by one worker.
+pub type Job = (Item, Vec<Step>);
+
+/// Groups `steps` by item and the items into levels: an item's level comes after every level holding an item it
+/// waits for. Building an item (create, start, …) waits for what it needs; tearing one down (stop, remove, kill)
+/// waits for what needs it. Within a level, items keep their planned order.
+pub fn schedule(graph: &Graph, steps: &[Step]) -> Vec<Vec<Job>> {
+    let mut jobs: Vec<Job> = Vec::new();
+    for step in steps {
+        match jobs.iter_mut().find(|(item, _)| *item == step.item) {
+            Some((_, list)) => list.push(step.clone()),
+            None => jobs.push((step.item.clone(), vec![step.clone()])),
+        }
+    }
+    let teardown = |job: &Job| {
+        job.1.iter().all(|s| {
+            matches!(
+                s.kind,
+                StepKind::Stop | StepKind::Remove | StepKind::Kill { .. }
+            )
+        })
+    };
+    let mut levels: Vec<usize> = Vec::with_capacity(jobs.len());
+    for (index, job) in jobs.iter().enumerate() {
+        let waits_for = |other: &Job| {
+            if teardown(job) {
+                teardown(other) && graph.direct(&other.0).contains(&job.0)
+            } else {
+                !teardown(other) && graph.direct(&job.0).contains(&other.0)
+            }
+        };
+        let level = jobs[..index]
+            .iter()
+            .zip(&levels)
+            .filter(|(other, _)| waits_for(other))
+            .map(|(_, level)| level + 1)
+            .max()
+            .unwrap_or(0);
+        levels.push(level);
+    }
+    let mut grouped: Vec<Vec<Job>> = Vec::new();
+    for (job, level) in jobs.into_iter().zip(levels) {
+        if grouped.len() <= level {
+            grouped.resize(level + 1, Vec::new());
+        }
+        grouped[level].push(job);
+    }
+    grouped
+}
+
+/// Runs the scheduled steps: the items of a level up to `parallel` at a time, each item's steps in order. The
+/// first failure stops the run after the items already under way, with the step and the engine's message, after
 /// printing what was done.
 pub fn execute(
     client: &DockerClient,
     map: &ContainerMap,
-    steps: &[Step],
+    levels: &[Vec<Job>],
     client_config: Option<&ClientConfig>,
     env: &Env,
+    parallel: usize,
 ) -> anyhow::Result<Summary> {
     let start = Instant::now();
-    let mut counts: HashMap<&'static str, usize> = HashMap::new();
-    for step in steps {
-        output::running(&format!("docker: {step}"));
-        if let Err(error) = run_step(client, map, step, client_config, env) {
-            print_summary(&counts, start.elapsed());
-            anyhow::bail!("{} failed: {error}", step.to_string().trim_end_matches('.'));
+    let counts: Mutex<HashMap<&'static str, usize>> = Mutex::new(HashMap::new());
+    let current = crate::env::env();
+    let run_job = |job: &Job| -> Result<(), String> {
+        // Worker threads print with the task's host prefix, so they take its env.
+        crate::env::replace_env(Arc::clone(&current));
+        for step in &job.1 {
+            output::running(&format!("docker: {step}"));
+            run_step(client, map, step, client_config, env).map_err(|error| {
+                format!("{} failed: {error}", step.to_string().trim_end_matches('.'))
+            })?;
+            if let Ok(mut counts) = counts.lock() {
+                *counts.entry(kind_name(&step.kind)).or_default() += 1;
+            }
         }
-        *counts.entry(kind_name(&step.kind)).or_default() += 1;
+        Ok(())
+    };
+    let mut failure = None;
+    'levels: for level in levels {
+        for chunk in level.chunks(parallel.max(1)) {
+            let results: Vec<Result<(), String>> = if chunk.len() == 1 {
+                vec![run_job(&chunk[0])]
+            } else {
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = chunk
+                        .iter()
+                        .map(|job| scope.spawn(|| run_job(job)))
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| {
+                            h.join()
+                                .unwrap_or_else(|_| Err("a worker thread panicked".into()))
+                        })
+                        .collect()
+                })
+            };
+            if let Some(error) = results.into_iter().find_map(Result::err) {
+                failure = Some(error);
+                break 'levels;
+            }
+        }
     }
+    let counts = counts.into_inner().unwrap_or_default();
     let elapsed = start.elapsed();
     print_summary(&counts, elapsed);
+    if let Some(error) = failure {
+        anyhow::bail!(error);
+    }
     let mut counts: Vec<(&'static str, usize)> = counts.into_iter().collect();
     counts.sort();
     Ok(Summary { counts, elapsed })

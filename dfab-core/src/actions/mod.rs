@@ -14,7 +14,7 @@ mod update_check;
 
 pub use action::{Action, Walk, ACTIONS};
 pub use create_args::create_body;
-pub use execute::{execute, Summary};
+pub use execute::{execute, schedule, Job, Summary};
 pub use observe::Observed;
 pub use plan::{item_name, plan, walk, PlanOptions};
 pub use state::{ItemState, Presence};

@@ -76,7 +76,14 @@ pub(crate) fn run_job(
     .into_iter()
     .filter(|s| s.item != *target)
     .collect();
-    execute(&client, map, &steps, None, &env)?;
+    execute(
+        &client,
+        map,
+        &super::schedule(&graph, &steps),
+        None,
+        &env,
+        super::tasks::parallel(&env),
+    )?;
 
     // A directory on the engine's host for the files, local or remote.
     let remote = env.host_string.is_some();

@@ -2,7 +2,7 @@
 
 use anyhow::{anyhow, bail};
 
-use super::{execute, plan, walk, Action, Observed, PlanOptions};
+use super::{execute, plan, schedule, walk, Action, Observed, PlanOptions};
 use crate::docker::docker_client;
 use crate::env::env;
 use crate::exec::output;
@@ -140,8 +140,10 @@ fn run_on_engine(
     }
     let state = |item: &Item| observed.state(map, item);
     let steps = plan(map, &graph, action, items, &state, options);
+    let levels = schedule(&graph, &steps);
     if dry_run {
-        for step in &steps {
+        // In the order a sequential run takes; with parallel workers, the items of one level interleave.
+        for step in levels.iter().flatten().flat_map(|(_, steps)| steps) {
             output::running(&format!("docker: (dry run) {step}"));
         }
         if steps.is_empty() {
@@ -149,7 +151,15 @@ fn run_on_engine(
         }
         return Ok(());
     }
-    execute(&client, map, &steps, client_config, &env).map(drop)
+    execute(&client, map, &levels, client_config, &env, parallel(&env)).map(drop)
+}
+
+/// How many items of one dependency level run at once: `env.docker_parallel`, capped by `-z` when given.
+pub(crate) fn parallel(env: &crate::env::Env) -> usize {
+    match env.pool_size {
+        0 => env.docker_parallel.max(1),
+        cap => env.docker_parallel.clamp(1, cap),
+    }
 }
 
 /// Defines an action task that takes the selector, `instances` and `dry_run` (and `remove_persistent` when asked).

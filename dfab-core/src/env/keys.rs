@@ -148,6 +148,8 @@ env_keys! {
     docker_keep_tags: Vec<String> = Vec::new(),
     /// Container map files (`a.yaml;b.yaml`), each named by its `name` key or else its file name.
     docker_maps: Vec<String> = Vec::new(),
+    /// Items of one dependency level that container-map actions change at once (`-z` caps it; 1 is sequential).
+    docker_parallel: usize = 4,
     /// The image of the short-lived container that sets attached volumes' owner and permissions.
     docker_prepare_image: String = "busybox:latest".into(),
     /// Seconds one Docker API request may take.
