@@ -184,10 +184,22 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
         .run();
     Test::new()
         .args(&ssh)
-        .args(&["actions.shutdown:dfabtest,__all__"])
-        .stdout_has("docker: 3 stopped, 3 removed in ")
+        .args(&["actions.shutdown:dfabtest,__all__,remove_attached=true"])
+        .stdout_has("docker: Removing volume 'dfabtest.sock'.\n")
+        .stdout_has("docker: Removing network 'dfabtest.back'.\n")
+        .stdout_has("docker: 3 stopped, 6 removed in ")
         .run();
     assert_eq!(docker(&["ps", "-aq", "--filter", "name=dfabtest."]), "");
+    assert_eq!(
+        docker(&["volume", "ls", "-q", "--filter", "name=dfabtest."]),
+        "",
+        "nothing left behind"
+    );
+    assert_eq!(
+        docker(&["network", "ls", "-q", "--filter", "name=dfabtest."]),
+        "",
+        "nothing left behind"
+    );
     clean();
 }
 

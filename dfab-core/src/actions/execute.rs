@@ -39,7 +39,7 @@ fn kind_name(kind: &StepKind) -> &'static str {
         StepKind::Start => "started",
         StepKind::Exec { .. } => "exec'd",
         StepKind::Stop => "stopped",
-        StepKind::Remove => "removed",
+        StepKind::Remove | StepKind::RemoveVolume | StepKind::RemoveNetwork => "removed",
         StepKind::Kill { .. } => "signalled",
     }
 }
@@ -62,7 +62,11 @@ pub fn schedule(graph: &Graph, steps: &[Step]) -> Vec<Vec<Job>> {
         job.1.iter().all(|s| {
             matches!(
                 s.kind,
-                StepKind::Stop | StepKind::Remove | StepKind::Kill { .. }
+                StepKind::Stop
+                    | StepKind::Remove
+                    | StepKind::Kill { .. }
+                    | StepKind::RemoveVolume
+                    | StepKind::RemoveNetwork
             )
         })
     };
@@ -388,6 +392,18 @@ fn run_step(
                 })
                 .map_err(call)
         }
+        (StepKind::RemoveVolume, _) => client
+            .call(&what, |d| async move {
+                d.remove_volume(
+                    &name,
+                    None::<bollard::query_parameters::RemoveVolumeOptions>,
+                )
+                .await
+            })
+            .map_err(call),
+        (StepKind::RemoveNetwork, _) => client
+            .call(&what, |d| async move { d.remove_network(&name).await })
+            .map_err(call),
         (StepKind::Remove, _) => client
             .call(&what, |d| async move {
                 d.remove_container(&name, None::<RemoveContainerOptions>)

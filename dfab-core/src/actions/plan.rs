@@ -17,6 +17,9 @@ pub struct PlanOptions {
     pub signal: String,
     /// `pull_images` pulls present images too, for newer versions (default true).
     pub pull_all_images: bool,
+    /// `shutdown` and `remove` also remove the attached volumes of configurations it removes entirely, and the map's networks
+    /// no remaining container uses.
+    pub remove_attached: bool,
 }
 
 impl Default for PlanOptions {
@@ -26,6 +29,7 @@ impl Default for PlanOptions {
             restart_exec_commands: false,
             signal: "SIGKILL".into(),
             pull_all_images: true,
+            remove_attached: false,
         }
     }
 }
@@ -192,7 +196,74 @@ pub fn plan(
             }
         }
     }
+    if matches!(action, Action::Shutdown | Action::Remove) && options.remove_attached {
+        steps.extend(attached_removals(map, graph, &steps, state));
+    }
     steps
+}
+
+/// After the container steps of a shutdown or remove: the attached volumes of configurations with no container left, then the
+/// networks no remaining container of the map is on.
+fn attached_removals(
+    map: &ContainerMap,
+    graph: &Graph,
+    steps: &[Step],
+    state: &dyn Fn(&Item) -> ItemState,
+) -> Vec<Step> {
+    let removed: Vec<&Item> = steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Remove)
+        .map(|s| &s.item)
+        .collect();
+    let remains =
+        |item: &Item| state(item).presence != Presence::Absent && !removed.contains(&item);
+    let mut out = Vec::new();
+    let step = |kind: StepKind, item: Item| Step {
+        name: item_name(map, &item),
+        kind,
+        item,
+    };
+    for (name, config) in &map.containers {
+        if config.abstract_ || config.attaches.is_empty() {
+            continue;
+        }
+        let instances: Vec<Item> = graph
+            .containers()
+            .iter()
+            .filter(|c| matches!(c, Item::Container { config: c, .. } if c == name))
+            .cloned()
+            .collect();
+        let touched = instances.iter().any(|i| removed.contains(&i));
+        if !touched || instances.iter().any(&remains) {
+            continue;
+        }
+        for attach in &config.attaches {
+            let volume = Item::Volume {
+                config: name.clone(),
+                alias: attach.alias.clone(),
+            };
+            if state(&volume).presence != Presence::Absent {
+                out.push(step(StepKind::RemoveVolume, volume));
+            }
+        }
+    }
+    let in_use: Vec<&String> = graph
+        .containers()
+        .iter()
+        .filter(|c| remains(c))
+        .filter_map(|c| match c {
+            Item::Container { config, .. } => map.container(config),
+            _ => None,
+        })
+        .flat_map(|c| c.networks.iter().flatten().map(|e| &e.network))
+        .collect();
+    for network in map.networks.keys() {
+        let item = Item::Network(network.clone());
+        if !in_use.contains(&network) && state(&item).presence != Presence::Absent {
+            out.push(step(StepKind::RemoveNetwork, item));
+        }
+    }
+    out
 }
 
 /// The engine name of an item of `map`.

@@ -41,6 +41,10 @@ pub enum StepKind {
     Stop,
     /// Remove a container.
     Remove,
+    /// Remove an attached volume.
+    RemoveVolume,
+    /// Remove a network.
+    RemoveNetwork,
     /// Send a signal to a container.
     Kill {
         /// The signal.
@@ -92,6 +96,8 @@ impl fmt::Display for Step {
             }
             StepKind::Stop => write!(f, "Stopping container '{name}'."),
             StepKind::Remove => write!(f, "Removing container '{name}'."),
+            StepKind::RemoveVolume => write!(f, "Removing volume '{name}'."),
+            StepKind::RemoveNetwork => write!(f, "Removing network '{name}'."),
             StepKind::Kill { signal } => write!(f, "Sending {signal} to container '{name}'."),
         }
     }

@@ -162,7 +162,7 @@ pub(crate) fn parallel(env: &crate::env::Env) -> usize {
     }
 }
 
-/// Defines an action task that takes the selector, `instances` and `dry_run` (and `remove_persistent` when asked).
+/// Defines an action task that takes the selector, `instances` and `dry_run` (and `remove_persistent`, `remove_attached` when asked).
 macro_rules! simple_action {
     ($(#[$doc:meta])* $name:ident, $action:expr) => {
         $(#[$doc])*
@@ -184,10 +184,12 @@ macro_rules! simple_action {
             config: Option<String>,
             instances: Option<Vec<String>>,
             #[arg(default = true)] remove_persistent: bool,
+            #[arg(default = false)] remove_attached: bool,
             #[arg(default = false)] dry_run: bool,
         ) -> anyhow::Result<()> {
             let options = PlanOptions {
                 remove_persistent,
+                remove_attached,
                 ..PlanOptions::default()
             };
             run($action, &map, config.as_deref(), instances, dry_run, options)
