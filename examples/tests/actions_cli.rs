@@ -367,3 +367,56 @@ fn scripts_and_single_commands_run_in_fresh_containers() {
         "the job container is removed"
     );
 }
+
+#[test]
+fn a_failing_step_stops_the_action_and_a_rerun_completes_it() {
+    let Some(_t) = test_env::test_env() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let busy = std::net::TcpListener::bind("0.0.0.0:0").expect("a port to occupy");
+    let port = busy.local_addr().expect("address").port();
+    let map = dir.path().join("ports.yaml");
+    std::fs::write(
+        &map,
+        format!(
+            "name: ports\nfirst: {{image: /busybox:latest, create_options: {{command: \"/bin/sleep 600\"}}, stop_timeout: 1}}\n\
+             second: {{image: /busybox:latest, links: first, exposes: [[80, {port}]], create_options: {{command: \"/bin/sleep 600\"}}, stop_timeout: 1}}\n"
+        ),
+    )
+    .expect("map");
+    docker(&["rm", "-f", "ports.first", "ports.second"]);
+    let set = format!("docker_maps={}", map.display());
+    let failed = Test::new()
+        .args(&["--set", &set, "actions.startup:ports,second"])
+        .stdout_has("docker: Starting container 'ports.first'.\n")
+        .stdout_has("docker: 2 created, 1 started in ")
+        .stderr_has("Fatal error: Starting container 'ports.second' failed: ")
+        .status(1)
+        .run_stderr();
+    assert!(
+        failed.contains("address already in use") || failed.contains("port is already allocated"),
+        "{failed}"
+    );
+    drop(busy);
+    Test::new()
+        .args(&["--set", &set, "actions.startup:ports,second"])
+        .stdout_has("docker: Starting container 'ports.second'.\ndocker: 1 started in ")
+        .run();
+    Test::new()
+        .args(&["--set", &set, "actions.shutdown:ports,first"])
+        .stdout_has("docker: 2 stopped, 2 removed in ")
+        .run();
+    // The engine gone: one line that says so.
+    Test::new()
+        .args(&[
+            "--set",
+            &format!("{set},docker_base_url=/run/dfab-none.sock"),
+            "actions.startup:ports,second",
+        ])
+        .stderr(&abort(
+            "the Docker engine on localhost is not running: nothing listens on /run/dfab-none.sock",
+        ))
+        .status(1)
+        .run();
+}
