@@ -28,6 +28,23 @@ fn container(config: &str, instance: Option<&str>) -> Item {
     }
 }
 
+/// Every item `target` needs present, and every container of them (and `target`) running.
+fn all_up(graph: &Graph, target: &Item) -> HashMap<Item, ItemState> {
+    graph
+        .start_order(std::slice::from_ref(target))
+        .into_iter()
+        .chain([target.clone()])
+        .map(|i| {
+            let state = if matches!(i, Item::Container { .. }) {
+                ItemState::RUNNING
+            } else {
+                ItemState::PRESENT
+            };
+            (i, state)
+        })
+        .collect()
+}
+
 fn lines(
     action: Action,
     targets: &[Item],
@@ -77,19 +94,7 @@ fn startup_from_nothing_follows_the_reference_walk_through() {
 fn a_second_startup_changes_nothing_and_stopped_containers_only_start() {
     let (_, graph) = site();
     let web = container("web", None);
-    let everything: HashMap<Item, ItemState> = graph
-        .start_order(std::slice::from_ref(&web))
-        .into_iter()
-        .chain([web.clone()])
-        .map(|i| {
-            let state = if matches!(i, Item::Container { .. }) {
-                ItemState::RUNNING
-            } else {
-                ItemState::PRESENT
-            };
-            (i, state)
-        })
-        .collect();
+    let everything: HashMap<Item, ItemState> = all_up(&graph, &web);
     assert!(lines(
         Action::Startup,
         std::slice::from_ref(&web),
@@ -338,19 +343,7 @@ fn create_requests_follow_the_reference() {
 fn update_recreates_what_changed_and_what_depends_on_it() {
     let (_, graph) = site();
     let web = container("web", None);
-    let mut states: HashMap<Item, ItemState> = graph
-        .start_order(std::slice::from_ref(&web))
-        .into_iter()
-        .chain([web.clone()])
-        .map(|i| {
-            let state = if matches!(i, Item::Container { .. }) {
-                ItemState::RUNNING
-            } else {
-                ItemState::PRESENT
-            };
-            (i, state)
-        })
-        .collect();
+    let mut states: HashMap<Item, ItemState> = all_up(&graph, &web);
     assert!(lines(
         Action::Update,
         std::slice::from_ref(&web),

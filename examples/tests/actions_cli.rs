@@ -8,6 +8,7 @@ mod test_env;
 use std::process::Command;
 
 use support::{abort, Test};
+use test_env::TestEnv;
 
 const MAP: &str = "name: dfabtest\n\
 volumes:\n  sock: {default_path: /var/run/app, user: 1000, permissions: \"0750\"}\n  log: /var/log/web\n  data: /data\n\
@@ -21,6 +22,23 @@ web:\n  image: /busybox:latest\n  uses: sock\n  links: app.a\n  attaches: log\n 
 fn docker(args: &[&str]) -> String {
     let output = Command::new("docker").args(args).output().expect("docker");
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// Options for running as root through the test sshd with `set` as the `--set` value.
+fn over_ssh(t: &TestEnv, host: &str, set: &str) -> Vec<String> {
+    [
+        "-H",
+        host,
+        "-i",
+        &t.root_key,
+        "--system-known-hosts",
+        &t.known_hosts,
+        "--set",
+        set,
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect()
 }
 
 fn clean() {
@@ -149,16 +167,8 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
 
     // Through sshd: a signal, a stop that walks dependents first, a start, and a shutdown of everything.
     let host = format!("root@127.0.0.1:{}", t.port);
-    let ssh = [
-        "-H",
-        host.as_str(),
-        "-i",
-        t.root_key.as_str(),
-        "--system-known-hosts",
-        t.known_hosts.as_str(),
-        "--set",
-        maps.as_str(),
-    ];
+    let ssh = over_ssh(&t, &host, &maps);
+    let ssh: Vec<&str> = ssh.iter().map(String::as_str).collect();
     let out = Test::new()
         .args(&ssh)
         .args(&[
@@ -328,16 +338,8 @@ fn scripts_and_single_commands_run_in_fresh_containers() {
     docker(&["rm", "-f", "jobs.box"]);
     let set = format!("docker_maps={},lcwd={}", map.display(), results.display());
     let host = format!("root@127.0.0.1:{}", t.port);
-    let ssh = [
-        "-H",
-        host.as_str(),
-        "-i",
-        t.root_key.as_str(),
-        "--system-known-hosts",
-        t.known_hosts.as_str(),
-        "--set",
-        set.as_str(),
-    ];
+    let ssh = over_ssh(&t, &host, &set);
+    let ssh: Vec<&str> = ssh.iter().map(String::as_str).collect();
     let script_arg = format!("actions.script:jobs.box,{}", script.display());
     Test::new()
         .args(&ssh)

@@ -9,6 +9,15 @@ use crate::exec::output;
 use crate::map::{configured_clients, configured_maps, select, ContainerMap, Graph, Item};
 use crate::task;
 
+/// The maps of `env.docker_maps`, which must name at least one.
+fn loaded_maps() -> anyhow::Result<Vec<std::sync::Arc<ContainerMap>>> {
+    let maps = configured_maps()?;
+    if maps.is_empty() {
+        bail!("no container maps are loaded: set docker_maps (--set docker_maps=site.yaml) or in the fabfile");
+    }
+    Ok(maps)
+}
+
 /// Resolves the task's selector: `map,config`, `map.config[.instance]`, or `config` when only one map is loaded;
 /// several configs of one map are separated by `;`.
 fn targets(
@@ -64,10 +73,7 @@ fn run(
     dry_run: bool,
     options: PlanOptions,
 ) -> anyhow::Result<()> {
-    let maps = configured_maps()?;
-    if maps.is_empty() {
-        bail!("no container maps are loaded: set docker_maps (--set docker_maps=site.yaml) or in the fabfile");
-    }
+    let maps = loaded_maps()?;
     let (map, items) = targets(&maps, first, second, &instances.unwrap_or_default())?;
     let clients = configured_clients()?.unwrap_or_default();
     // Config-level clients choose where a configuration runs (docker-map parsed and then ignored them, bug 5);
@@ -365,10 +371,7 @@ impl ContainerFabric {
 
 /// The one container a script runs in.
 fn script_target(selector: &str) -> anyhow::Result<(std::sync::Arc<ContainerMap>, Item)> {
-    let maps = configured_maps()?;
-    if maps.is_empty() {
-        bail!("no container maps are loaded: set docker_maps (--set docker_maps=site.yaml) or in the fabfile");
-    }
+    let maps = loaded_maps()?;
     let (map, items) = targets(&maps, selector, None, &[])?;
     match items.as_slice() {
         [one] => Ok((map.clone(), one.clone())),
