@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::container_map::ContainerMap;
-use super::node::parse;
+use super::node::{parse, Node, NodeKind};
 use super::problems::{read_file, MapError, Problem, Problems};
 use super::reader::Reader;
 use super::{extend, integrity, tags};
@@ -26,6 +26,17 @@ pub fn load_map_str(
     source: &str,
     env: &Env,
 ) -> Result<Loaded, MapError> {
+    load_text(text, name, None, source, env)
+}
+
+/// `load_map_str` with a name to fall back on when neither the caller nor the document gives one.
+fn load_text(
+    text: &str,
+    name: Option<&str>,
+    fallback: Option<&str>,
+    source: &str,
+    env: &Env,
+) -> Result<Loaded, MapError> {
     let mut problems = Problems::new(source);
     let mut root = match parse(text) {
         Ok(root) => root,
@@ -42,11 +53,18 @@ pub fn load_map_str(
     let mut map = Reader {
         problems: &mut problems,
     }
-    .map(&root, name, source);
+    .map(&root, name, fallback, source);
     extend::apply(&mut map, &mut problems);
     integrity::check(&map, &mut problems);
     let warnings = problems.into_result()?;
     Ok(Loaded { map, warnings })
+}
+
+/// The file's base name without its last extension, docker-map's name for a map file without a `name` key.
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Loads a map file with the current env (for `!env`); the name is `name` when given and not empty, else the
@@ -65,30 +83,33 @@ pub fn validate_map_file(path: impl AsRef<Path>) -> Result<Vec<Problem>, MapErro
     let text = read_file(path, "map")?;
     let mut relaxed = Env::default();
     // `!env` keys are the fabfile's business at run time; here each stands for a placeholder value.
-    for key in env_tags(&text) {
-        relaxed
-            .extra
-            .insert(key.clone(), serde_yaml::Value::String(format!("<{key}>")));
+    if let Ok(root) = parse(&text) {
+        for key in env_tags(&root) {
+            let placeholder = serde_yaml::Value::String(format!("<{key}>"));
+            relaxed.extra.insert(key, placeholder);
+        }
     }
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let has_name = text.lines().any(|l| l.starts_with("name:"));
-    let name = (!has_name).then_some(stem.as_str());
-    load_map_str(&text, name, &path.display().to_string(), &relaxed).map(|l| l.warnings)
+    load_text(
+        &text,
+        None,
+        Some(&stem(path)),
+        &path.display().to_string(),
+        &relaxed,
+    )
+    .map(|l| l.warnings)
 }
 
-/// The env keys named by `!env` tags in a document.
-fn env_tags(text: &str) -> Vec<String> {
-    text.split("!env ")
-        .skip(1)
-        .filter_map(|rest| rest.split_whitespace().next())
-        .map(|k| {
-            k.trim_matches(|c| c == '\'' || c == '"' || c == ',' || c == '}' || c == ']')
-                .to_owned()
-        })
-        .collect()
+/// The env keys that `!env` tags in a document name.
+fn env_tags(node: &Node) -> Vec<String> {
+    let own = (node.tag.as_deref() == Some("env"))
+        .then(|| node.text().map(str::to_owned))
+        .flatten();
+    let children: Vec<String> = match &node.kind {
+        NodeKind::Seq(items) => items.iter().flat_map(env_tags).collect(),
+        NodeKind::Map(pairs) => pairs.iter().flat_map(|(_, v)| env_tags(v)).collect(),
+        _ => Vec::new(),
+    };
+    own.into_iter().chain(children).collect()
 }
 
 /// The maps of `env.docker_maps` (file paths), each named by its `name` key or else its file name, loaded once
@@ -108,13 +129,9 @@ pub fn configured_maps() -> Result<Vec<std::sync::Arc<ContainerMap>>, MapError> 
         let map = match cached {
             Some(map) => map,
             None => {
-                let stem = Path::new(&path)
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
-                let named = text.lines().any(|l| l.starts_with("name:"));
-                let loaded = load_map_file(&path, (!named).then_some(stem.as_str()))?;
+                let file = Path::new(&path);
+                let text = read_file(file, "map")?;
+                let loaded = load_text(&text, None, Some(&stem(file)), &path, &env())?;
                 for warning in &loaded.warnings {
                     crate::exec::output::warn(&warning.to_string());
                 }

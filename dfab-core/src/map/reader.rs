@@ -931,7 +931,15 @@ impl Reader<'_> {
     }
 
     /// Reads a whole map document.
-    pub(crate) fn map(&mut self, root: &Node, name: Option<&str>, source: &str) -> ContainerMap {
+    /// The name is `name` when given and not empty, else the document's `name` key, else `fallback` (a file's
+    /// base name).
+    pub(crate) fn map(
+        &mut self,
+        root: &Node,
+        name: Option<&str>,
+        fallback: Option<&str>,
+        source: &str,
+    ) -> ContainerMap {
         let mut map = ContainerMap {
             source: source.to_owned(),
             ..ContainerMap::default()
@@ -1036,7 +1044,7 @@ impl Reader<'_> {
         }
         map.name = match name.filter(|n| !n.is_empty()) {
             Some(name) => name.to_owned(),
-            None => match root_name {
+            None => match root_name.or_else(|| fallback.map(str::to_owned)) {
                 Some(name) => name,
                 None => {
                     self.problems.error(
