@@ -66,8 +66,9 @@ impl DockerClient {
                         Docker::connect_with_http(&format!("tcp://{host}:{port}"), timeout, version)
                     }
                 }
-                .map_err(|e| DockerError::BadBaseUrl {
-                    url: format!("{url} ({e})"),
+                .map_err(|e| DockerError::Unusable {
+                    url: url.clone(),
+                    reason: e.to_string(),
                 })?;
                 DockerClient {
                     docker,
@@ -93,8 +94,9 @@ impl DockerClient {
                     timeout,
                     version,
                 )
-                .map_err(|e| DockerError::BadBaseUrl {
-                    url: format!("{url} ({e})"),
+                .map_err(|e| DockerError::Unusable {
+                    url: url.clone(),
+                    reason: e.to_string(),
                 })?;
                 DockerClient {
                     docker,
@@ -146,13 +148,7 @@ impl DockerClient {
         F: FnOnce(Docker) -> Fut,
         Fut: Future<Output = Result<T, BollardError>>,
     {
-        let outcome =
-            block_on(call(self.docker.clone())).map_err(|e| DockerError::TunnelDropped {
-                host: self.host.clone(),
-                what: what.to_owned(),
-                reason: e,
-            })?;
-        outcome.map_err(|e| self.explain(what, e))
+        block_on(call(self.docker.clone()))?.map_err(|e| self.explain(what, e))
     }
 
     /// Like [`call`](Self::call), for calls that change the engine: prints `[host] docker: <what>` first.
@@ -168,11 +164,7 @@ impl DockerClient {
     /// Runs any future on the Docker runtime (streams, progress loops); errors inside it go through
     /// [`explain`](Self::explain).
     pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, DockerError> {
-        block_on(future).map_err(|e| DockerError::TunnelDropped {
-            host: self.host.clone(),
-            what: "a Docker request".into(),
-            reason: e,
-        })
+        block_on(future)
     }
 
     /// Turns a bollard error into the `DockerError` that says what happened, looking at the host when the

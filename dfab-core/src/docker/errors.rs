@@ -110,6 +110,17 @@ pub enum DockerError {
         /// What the system said.
         reason: String,
     },
+    /// The engine refused the address when the client was made.
+    #[error("cannot use docker_base_url '{url}': {reason}")]
+    Unusable {
+        /// The address.
+        url: String,
+        /// What bollard said.
+        reason: String,
+    },
+    /// The runtime behind the client could not start.
+    #[error("cannot start the Docker client's runtime: {0}")]
+    Runtime(String),
     /// Opening the SSH channel or connection failed.
     #[error(transparent)]
     Ssh(#[from] anyhow::Error),

@@ -5,6 +5,8 @@ use std::sync::OnceLock;
 
 use tokio::runtime::Runtime;
 
+use super::DockerError;
+
 fn runtime() -> &'static Result<Runtime, String> {
     static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
     RUNTIME.get_or_init(|| {
@@ -13,14 +15,14 @@ fn runtime() -> &'static Result<Runtime, String> {
             .thread_name("dfab-docker")
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the Docker client's runtime: {e}"))
+            .map_err(|e| e.to_string())
     })
 }
 
 /// Runs `future` to completion on the shared runtime, from any task thread (several at once in parallel runs).
-pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output, String> {
+pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output, DockerError> {
     match runtime() {
         Ok(runtime) => Ok(runtime.block_on(future)),
-        Err(e) => Err(e.clone()),
+        Err(e) => Err(DockerError::Runtime(e.clone())),
     }
 }
