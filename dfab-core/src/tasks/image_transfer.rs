@@ -65,15 +65,22 @@ pub fn save_image_file(image: &str, filename: Option<&str>) -> anyhow::Result<Pa
         crate::exec::local(&command)?;
         return Ok(target);
     };
-    let remote = format!("/tmp/dfab-save-{}", std::process::id());
+    let quiet = RunOptions {
+        quiet: true,
+        pty: Some(false),
+        ..RunOptions::default()
+    };
+    // A name of the host's own choosing: several runs (or several host strings for one machine) may save at once.
+    let made = run_with("mktemp /tmp/dfab-save.XXXXXX", &quiet)?;
+    if made.failed {
+        anyhow::bail!(
+            "cannot make a temporary file on {host}: {}",
+            made.stdout.trim()
+        );
+    }
+    let remote = made.stdout.trim().to_owned();
     let saved = save_on_host(image, &remote, &target, &host);
-    let _ = run_with(
-        &format!("rm -f {r} {r}.status", r = quote(&remote)),
-        &RunOptions {
-            quiet: true,
-            ..RunOptions::default()
-        },
-    );
+    let _ = run_with(&format!("rm -f {r} {r}.status", r = quote(&remote)), &quiet);
     saved?;
     Ok(target)
 }
