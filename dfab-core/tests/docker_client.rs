@@ -87,11 +87,19 @@ fn a_session_killed_mid_load_is_an_error_not_a_hang() {
         let t = support::test_env().expect("env");
         move || t.as_root()
     };
+    let (connected, ready) = mpsc::channel();
     std::thread::spawn(move || {
         login();
+        // Connect and negotiate the API version first, so that the kill below lands in the upload itself and not
+        // in the negotiation, however slow the machine is.
+        let _ = connected.send(docker_client().map(|_| ()).map_err(|e| e.to_string()));
         let _ = done.send(load_image_file(&tar, Duration::from_secs(120)));
     });
-    std::thread::sleep(Duration::from_millis(800));
+    ready
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the client connects")
+        .expect("the client connects");
+    std::thread::sleep(Duration::from_millis(500));
     // Kill this sshd's session processes (the listener stays): the connection drops mid-upload.
     let daemon = std::fs::read_to_string(Path::new(&t.dir).join("sshd.pid")).expect("sshd pid");
     Command::new("pkill")
