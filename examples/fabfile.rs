@@ -167,6 +167,21 @@ fn main() -> std::process::ExitCode {
             env.roledefs
                 .insert("web".into(), vec!["web1".into(), "web2".into()]);
             env.roledefs.insert("db".into(), vec!["db1".into()]);
+            // `env.docker_maps = …` and the values the map's `!env` tags read; `--set` still wins.
+            if env.docker_maps.is_empty() {
+                env.docker_maps =
+                    vec![concat!(env!("CARGO_MANIFEST_DIR"), "/example_map.yaml").into()];
+            }
+            if env.docker_clients.is_none() {
+                env.docker_clients =
+                    Some(concat!(env!("CARGO_MANIFEST_DIR"), "/example_clients.yaml").into());
+            }
+            for (key, value) in [("example_root", "/tmp/dfab-example"), ("app_mode", "demo")] {
+                if env.get(key).is_none() {
+                    env.set_str(key, value)
+                        .expect("a free env key takes any string");
+                }
+            }
         })
         .run()
 }

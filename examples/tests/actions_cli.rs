@@ -16,7 +16,7 @@ host:\n  data: {default: HOST/data, a: HOST/data-a, b: HOST/data-b}\n\
 networks:\n  back: {}\n\
 app:\n  image: /busybox:latest\n  instances: [a, b]\n  attaches: sock\n  binds: {data: ro}\n  stop_timeout: 1\n\
 \x20 create_options: {command: \"/bin/sleep 600\", environment: {MODE: prod}}\n  networks: [back]\n\
-web:\n  image: /busybox:latest\n  uses: sock\n  links: app.a\n  attaches: log\n  stop_timeout: 1\n\
+web:\n  image: /dfabtest-web:latest\n  uses: sock\n  links: app.a\n  attaches: log\n  stop_timeout: 1\n\
 \x20 create_options: {command: \"/bin/sleep 600\"}\n  networks: [back]\n";
 
 fn docker(args: &[&str]) -> String {
@@ -77,6 +77,8 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
     std::fs::write(&map, MAP.replace("HOST", &dir.path().display().to_string())).expect("map file");
     let maps = format!("docker_maps={}", map.display());
     clean();
+    // The web server has an image of its own, so that retagging it later concerns that container alone.
+    docker(&["tag", "busybox:latest", "dfabtest-web:latest"]);
 
     let planned = Test::new()
         .args(&["--set", &maps, "actions.startup:dfabtest,web,dry_run=true"])
@@ -152,7 +154,7 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
     let updated = Test::new()
         .args(&["--set", &maps, "actions.update:dfabtest,web"])
         .stdout_has("docker: 'dfabtest.app.a' is out of date: environment MODE differs.\n")
-        .stdout_has("docker: Creating container 'dfabtest.web' from image 'busybox:latest'.\n")
+        .stdout_has("docker: Creating container 'dfabtest.web' from image 'dfabtest-web:latest'.\n")
         .stdout_has("docker: 3 created, 3 started, 3 stopped, 3 removed in ")
         .run();
     assert!(!updated.contains("Creating volume"), "{updated}");
@@ -164,6 +166,25 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
         .args(&["--set", &maps, "actions.update:dfabtest,web"])
         .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
         .run();
+
+    // Update after the web server's tag moves to a new image: only that container is recreated.
+    docker(&[
+        "commit",
+        "--change",
+        "ENV REVISION=2",
+        "dfabtest.web",
+        "dfabtest-web:latest",
+    ]);
+    let retagged = Test::new()
+        .args(&["--set", &maps, "actions.update:dfabtest,web"])
+        .stdout_has("docker: 'dfabtest.web' is out of date: the image changed.\n")
+        .stdout_has("docker: 1 created, 1 started, 1 stopped, 1 removed in ")
+        .run();
+    assert!(!retagged.contains("dfabtest.app"), "{retagged}");
+    assert_eq!(
+        docker(&["exec", "dfabtest.web", "sh", "-c", "echo $REVISION"]),
+        "2"
+    );
 
     // Through sshd: a signal, a stop that walks dependents first, a start, and a shutdown of everything.
     let host = format!("root@127.0.0.1:{}", t.port);
@@ -211,6 +232,96 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
         "nothing left behind"
     );
     clean();
+    docker(&["rmi", "dfabtest-web:latest"]);
+}
+
+/// The README's main job: the example fabfile's own map, with no `--set`, locally and through sshd.
+#[test]
+fn the_example_map_starts_up_with_the_readmes_command() {
+    let Some(t) = test_env::test_env() else {
+        return;
+    };
+    let root = tempfile::tempdir().expect("temporary directory");
+    let set = format!("example_root={}", root.path().display());
+    let names = [
+        "example_map.web_server",
+        "example_map.app_server.instance1",
+        "example_map.app_server.instance2",
+    ];
+    let remove = || {
+        docker(&[&["rm", "-f"][..], &names[..]].concat());
+        docker(&[
+            "volume",
+            "rm",
+            "example_map.app_server_socket",
+            "example_map.app_log",
+            "example_map.web_log",
+        ]);
+    };
+    remove();
+    Test::new()
+        .args(&["--set", &set, "actions.startup:example_map,web_server"])
+        .stdout_has(
+            "docker: Creating container 'example_map.web_server' from image 'busybox:latest'.\n",
+        )
+        .stdout_has("docker: 6 created, 2 prepared, 3 started in ")
+        .run();
+    for name in names {
+        assert_eq!(
+            docker(&["inspect", "-f", "{{.State.Running}}", name]),
+            "true",
+            "{name}"
+        );
+    }
+    assert_eq!(
+        docker(&[
+            "exec",
+            "example_map.app_server.instance2",
+            "sh",
+            "-c",
+            "echo $APP_MODE; id -u; ls -d /var/lib/app/config"
+        ]),
+        "demo\n2000\n/var/lib/app/config",
+        "the fabfile's !env values and the map's user and binds"
+    );
+    assert!(
+        root.path().join("config/app2").is_dir(),
+        "per-instance host binds under the fabfile's host root"
+    );
+    docker(&[
+        "exec",
+        "example_map.app_server.instance1",
+        "touch",
+        "/var/lib/app/socket/app.sock",
+    ]);
+    assert_eq!(
+        docker(&[
+            "exec",
+            "example_map.web_server",
+            "ls",
+            "/var/lib/app/socket"
+        ]),
+        "app.sock",
+        "the web server uses the app servers' socket volume"
+    );
+
+    let host = format!("root@127.0.0.1:{}", t.port);
+    let ssh = over_ssh(&t, &host, &set);
+    let ssh: Vec<&str> = ssh.iter().map(String::as_str).collect();
+    Test::new()
+        .args(&ssh)
+        .args(&["actions.startup:example_map,web_server"])
+        .stdout(&format!(
+            "[{host}] Executing task 'actions.startup'\n[{host}] docker: nothing to do in 0.0 s\n\nDone.\nDisconnecting from {host}... done.\n"
+        ))
+        .run();
+    Test::new()
+        .args(&ssh)
+        .args(&["actions.shutdown:example_map,__all__"])
+        .stdout_has("docker: 3 stopped, 3 removed in ")
+        .run();
+    assert_eq!(docker(&["ps", "-aq", "--filter", "name=example_map."]), "");
+    remove();
 }
 
 #[test]
@@ -236,9 +347,7 @@ fn selectors_and_maps_are_checked() {
         .run();
     Test::new()
         .args(&["actions.startup:m,web"])
-        .stderr(&abort(
-            "no container maps are loaded: set docker_maps (--set docker_maps=site.yaml) or in the fabfile",
-        ))
+        .stderr(&abort("no container map 'm' (loaded: example_map)"))
         .status(1)
         .run();
     Test::new()

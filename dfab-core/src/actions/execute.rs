@@ -154,7 +154,7 @@ pub fn execute(
     }
     let counts = counts.into_inner().unwrap_or_default();
     let elapsed = start.elapsed();
-    print_summary(&counts, elapsed);
+    print_summary(&counts, elapsed, failure.is_some());
     if let Some(error) = failure {
         anyhow::bail!(error);
     }
@@ -163,7 +163,8 @@ pub fn execute(
     Ok(Summary { counts, elapsed })
 }
 
-fn print_summary(counts: &HashMap<&'static str, usize>, elapsed: Duration) {
+/// Prints what was done; after a failure it says the run stopped there, so "nothing to do" never hides a failed step.
+fn print_summary(counts: &HashMap<&'static str, usize>, elapsed: Duration, failed: bool) {
     let order = [
         "pulled",
         "created",
@@ -179,12 +180,20 @@ fn print_summary(counts: &HashMap<&'static str, usize>, elapsed: Duration) {
         .iter()
         .filter_map(|k| counts.get(k).map(|n| format!("{n} {k}")))
         .collect();
-    let done = if parts.is_empty() {
-        "nothing to do".to_owned()
-    } else {
-        parts.join(", ")
+    let done = match (parts.is_empty(), failed) {
+        (true, false) => "nothing to do".to_owned(),
+        (true, true) => "nothing done".to_owned(),
+        (false, _) => parts.join(", "),
     };
-    output::running(&format!("docker: {done} in {:.1} s", elapsed.as_secs_f64()));
+    let stopped = if failed {
+        ", then stopped by a failure"
+    } else {
+        ""
+    };
+    output::running(&format!(
+        "docker: {done} in {:.1} s{stopped}",
+        elapsed.as_secs_f64()
+    ));
 }
 
 fn run_step(

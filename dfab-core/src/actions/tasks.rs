@@ -446,3 +446,17 @@ fn single_cmd(
     )?;
     report(&outcome, fail_nonzero, &selector)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_without_maps_say_how_to_load_one() {
+        let error = loaded_maps().expect_err("the default env has no maps");
+        assert_eq!(
+            error.to_string(),
+            "no container maps are loaded: set docker_maps (--set docker_maps=site.yaml) or in the fabfile"
+        );
+    }
+}
