@@ -531,3 +531,75 @@ fn a_failing_step_stops_the_action_and_a_rerun_completes_it() {
         .status(1)
         .run();
 }
+
+/// A container with the map's name that the map did not make is never stopped, removed or recreated; one that
+/// docker-map made (same image, no label) is taken over.
+#[test]
+fn containers_the_map_does_not_own_are_left_alone() {
+    let Some(_t) = test_env::test_env() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let map = dir.path().join("own.yaml");
+    std::fs::write(
+        &map,
+        "name: own\nweb: {image: /busybox:latest, create_options: {command: \"/bin/sleep 600\"}, stop_timeout: 1}\n",
+    )
+    .expect("map");
+    let set = format!("docker_maps={}", map.display());
+    let squat = |extra: &[&str], image: &str| {
+        docker(&["rm", "-f", "own.web"]);
+        let args = [
+            &["run", "-d", "--name", "own.web"][..],
+            extra,
+            &[image, "/bin/sleep", "600"],
+        ]
+        .concat();
+        assert!(!docker(&args).is_empty(), "docker run {args:?}");
+    };
+    docker(&["tag", "busybox:latest", "dfabtest-other:latest"]);
+    for (extra, image, reason) in [
+        (
+            &[][..],
+            "dfabtest-other:latest",
+            "it was made from image 'dfabtest-other:latest', not 'busybox:latest', and has no dfab.map label",
+        ),
+        (
+            &["--label", "dfab.map=elsewhere"][..],
+            "busybox:latest",
+            "it belongs to map 'elsewhere'",
+        ),
+        (
+            &["--label", "com.docker.compose.project=shop"][..],
+            "busybox:latest",
+            "it belongs to the Compose project 'shop'",
+        ),
+    ] {
+        squat(extra, image);
+        for action in ["actions.update:own,web", "actions.shutdown:own,web"] {
+            Test::new()
+                .args(&["--set", &set, action])
+                .stderr(&abort(&format!(
+                    "container 'own.web' is not map 'own''s: {reason}; remove or rename it first"
+                )))
+                .status(1)
+                .run();
+        }
+        assert_eq!(
+            docker(&["inspect", "-f", "{{.State.Running}}", "own.web"]),
+            "true",
+            "untouched"
+        );
+    }
+    // Made by docker-map: the configured image and no label. It is the map's.
+    squat(&[], "busybox:latest");
+    Test::new()
+        .args(&["--set", &set, "actions.startup:own,web"])
+        .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
+        .run();
+    Test::new()
+        .args(&["--set", &set, "actions.shutdown:own,web"])
+        .stdout_has("docker: 1 stopped, 1 removed in ")
+        .run();
+    docker(&["rmi", "dfabtest-other:latest"]);
+}

@@ -199,6 +199,9 @@ fn health(check: &HealthCheck) -> Value {
     Value::Object(m)
 }
 
+/// The label dfab puts on the containers it creates, naming their map.
+pub const OWNER_LABEL: &str = "dfab.map";
+
 /// The create request for `config` (one of its `instance`s) of `map`, on a host described by `client`.
 pub fn create_body(
     map: &ContainerMap,
@@ -505,6 +508,13 @@ pub fn create_body(
         host.insert((*api).into(), converted);
     }
     body.insert("HostConfig".into(), Value::Object(host));
+    // The owner's mark: a later run tells the map's containers from others of the same name (see `Observed`).
+    if let Value::Object(labels) = body
+        .entry("Labels")
+        .or_insert_with(|| Value::Object(Map::new()))
+    {
+        labels.insert(OWNER_LABEL.into(), json!(map.name));
+    }
     serde_json::from_value(Value::Object(body)).map_err(|e| {
         format!("{config_name}: the create request does not fit the engine's API: {e}")
     })

@@ -5,8 +5,12 @@ use std::collections::{HashMap, HashSet};
 use bollard::models::ContainerSummaryStateEnum;
 use bollard::query_parameters::{ListContainersOptions, ListImagesOptions};
 
+use super::create_args::OWNER_LABEL;
 use super::plan::item_name;
 use super::{create_body, differences, ItemState};
+
+/// The label Compose puts on its containers, naming the project.
+const COMPOSE_LABEL: &str = "com.docker.compose.project";
 use crate::docker::{DockerClient, DockerError};
 use crate::env::Env;
 use crate::map::{ClientConfig, Graph};
@@ -21,6 +25,8 @@ pub struct Observed {
     images: HashSet<String>,
     /// Containers that differ from their configuration, with what differs.
     outdated: HashMap<String, Vec<String>>,
+    /// Each container's labels, by name, to tell the map's own containers from others of the same name.
+    labels: HashMap<String, HashMap<String, String>>,
 }
 
 impl Observed {
@@ -53,9 +59,11 @@ impl Observed {
                 _ => ItemState::exited(exit_code(container.status.as_deref().unwrap_or_default())),
             };
             for name in container.names.iter().flatten() {
+                let name = name.trim_start_matches('/').to_owned();
+                observed.containers.insert(name.clone(), state);
                 observed
-                    .containers
-                    .insert(name.trim_start_matches('/').to_owned(), state);
+                    .labels
+                    .insert(name, container.labels.clone().unwrap_or_default());
             }
         }
         observed.networks = networks.into_iter().filter_map(|n| n.name).collect();
@@ -89,14 +97,7 @@ impl Observed {
             if !self.containers.contains_key(&name) {
                 continue;
             }
-            let image = graph
-                .direct(item)
-                .iter()
-                .find_map(|d| match d {
-                    Item::Image(image) => Some(image.clone()),
-                    _ => None,
-                })
-                .unwrap_or_default();
+            let image = configured_image(graph, item);
             let expected =
                 create_body(map, config, instance.as_deref(), &image, client_config, env)?;
             if !image_ids.contains_key(&image) {
@@ -133,6 +134,54 @@ impl Observed {
         Ok(())
     }
 
+    /// Refuses to touch a container of `items` that has the name of the map's container but is not the map's: one
+    /// labelled for another map or a Compose project, or an unlabelled one (docker-map's containers have no label)
+    /// made from another image than the configuration's.
+    pub fn check_owners(
+        &self,
+        client: &DockerClient,
+        map: &ContainerMap,
+        graph: &Graph,
+        items: &[Item],
+    ) -> anyhow::Result<()> {
+        let mut foreign = Vec::new();
+        for item in items.iter().filter(|i| matches!(i, Item::Container { .. })) {
+            let name = item_name(map, item);
+            let Some(labels) = self.labels.get(&name) else {
+                continue;
+            };
+            let reason = if let Some(owner) = labels.get(OWNER_LABEL) {
+                (owner != &map.name).then(|| format!("it belongs to map '{owner}'"))
+            } else if let Some(project) = labels.get(COMPOSE_LABEL) {
+                Some(format!("it belongs to the Compose project '{project}'"))
+            } else {
+                let wanted = configured_image(graph, item);
+                let target = name.clone();
+                let live = client.call("inspecting a container", |d| async move {
+                    d.inspect_container(
+                        &target,
+                        None::<bollard::query_parameters::InspectContainerOptions>,
+                    )
+                    .await
+                })?;
+                let image = live.config.and_then(|c| c.image).unwrap_or_default();
+                (image != wanted).then(|| {
+                    format!("it was made from image '{image}', not '{wanted}', and has no {OWNER_LABEL} label")
+                })
+            };
+            if let Some(reason) = reason {
+                foreign.push(format!(
+                    "container '{name}' is not map '{}''s: {reason}",
+                    map.name
+                ));
+            }
+        }
+        if !foreign.is_empty() {
+            anyhow::bail!("{}; remove or rename it first", foreign.join("; "));
+        }
+        Ok(())
+    }
+
     /// What differs for each container the update check found out of date, by container name.
     pub fn outdated(&self) -> &HashMap<String, Vec<String>> {
         &self.outdated
@@ -161,6 +210,18 @@ impl Observed {
             ItemState::ABSENT
         }
     }
+}
+
+/// The name of the image a container item of the graph is made from.
+fn configured_image(graph: &Graph, item: &Item) -> String {
+    graph
+        .direct(item)
+        .iter()
+        .find_map(|d| match d {
+            Item::Image(image) => Some(image.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 /// The code in a status such as `Exited (137) 2 minutes ago`.

@@ -59,6 +59,12 @@ pub(crate) fn run_job(
     let graph = Graph::new(map, &env)?;
     let client = docker_client()?;
     let observed = Observed::load(&client)?;
+    observed.check_owners(
+        &client,
+        map,
+        &graph,
+        &super::walk(&graph, Action::Startup, std::slice::from_ref(target)),
+    )?;
     let name = container_name(&map.name, config, instance.as_deref());
     if observed.state(map, target).presence != super::Presence::Absent {
         bail!("container '{name}' already exists; shut it down first (actions.shutdown) to run a script in it");

@@ -130,8 +130,9 @@ fn run_on_engine(
     let graph = Graph::new(map, &env)?;
     let client = docker_client()?;
     let mut observed = Observed::load(&client)?;
+    let visited = walk(&graph, action, items);
+    observed.check_owners(&client, map, &graph, &visited)?;
     if action == Action::Update {
-        let visited = walk(&graph, action, items);
         observed
             .check_updates(&client, map, &graph, &visited, client_config, &env)
             .map_err(|e| anyhow!(e))?;
