@@ -421,6 +421,43 @@ fn configurations_with_clients_run_on_each_clients_host() {
             t.port
         ))
         .run();
+    // One client's host unreachable: an abort, or with --skip-bad-hosts a warning while the other goes on, also
+    // with the clients' hosts at once (-P).
+    std::fs::write(
+        &clients,
+        format!(
+            "first: {{fabric_host: \"root@127.0.0.1:1\"}}\nsecond: {{fabric_host: \"root@localhost:{}\"}}\n",
+            t.port
+        ),
+    )
+    .expect("clients");
+    let refused = "Low level socket error connecting to host 127.0.0.1 on port 1: Connection refused (tried 1 time)";
+    let login = [
+        "-i",
+        &t.root_key,
+        "--system-known-hosts",
+        &t.known_hosts,
+        "--set",
+        &set,
+    ];
+    Test::new()
+        .args(&login)
+        .args(&["actions.startup:two,web,dry_run=true"])
+        .stderr_has(&format!("Fatal error: {refused}\n"))
+        .status(1)
+        .run();
+    for extra in [&["--skip-bad-hosts"][..], &["--skip-bad-hosts", "-P"][..]] {
+        Test::new()
+            .args(&login)
+            .args(extra)
+            .args(&["actions.startup:two,web,dry_run=true"])
+            .stdout_has(&format!(
+                "[root@localhost:{}] docker: (dry run) Starting container 'two.web'.\n",
+                t.port
+            ))
+            .stderr_has(&format!("Warning: {refused}\n"))
+            .run();
+    }
     std::fs::write(&clients, "first: {fabric_host: \"root@127.0.0.1:1\"}\n").expect("clients");
     Test::new()
         .args(&["--set", &set, "actions.startup:two,web,dry_run=true"])

@@ -103,16 +103,56 @@ fn run(
             .find(|c| c.fabric_host.is_some() && c.fabric_host == host);
         return run_on_engine(action, &map, &items, config, dry_run, &options);
     }
-    for name in named {
+    // Every client is checked before any host is touched.
+    let mut targets = Vec::new();
+    for name in &named {
         let config = clients
-            .get(&name)
+            .get(name)
             .ok_or_else(|| anyhow!("client '{name}' is not configured: set docker_clients to a clients file that has it"))?;
         let host = config
             .fabric_host
             .clone()
             .ok_or_else(|| anyhow!("client '{name}' has no fabric_host to connect through"))?;
-        let _on_host = crate::env::settings([("host_string", host)])?;
-        run_on_engine(action, &map, &items, Some(config), dry_run, &options)?;
+        targets.push((config, host));
+    }
+    let on_client = |(config, host): &(&crate::map::ClientConfig, String)| -> anyhow::Result<()> {
+        let _on_host = crate::env::settings([("host_string", host.clone())])?;
+        match run_on_engine(action, &map, &items, Some(config), dry_run, &options) {
+            Err(error) if env().skip_bad_hosts && crate::exec::is_unreachable(&error) => {
+                output::warn(&output::error_message(&error));
+                Ok(())
+            }
+            other => other,
+        }
+    };
+    if !env().parallel || targets.len() < 2 {
+        return targets.iter().try_for_each(on_client);
+    }
+    // `-P`: the clients' hosts at once, each thread with the task's env (and so its own host prefix).
+    let current = env();
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = targets
+            .iter()
+            .map(|target| {
+                let current = std::sync::Arc::clone(&current);
+                scope.spawn(move || {
+                    crate::env::replace_env(current);
+                    on_client(target)
+                        .map_err(|e| format!("{}: {}", target.1, output::error_message(&e)))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a worker thread panicked".into()))
+                    .err()
+            })
+            .collect()
+    });
+    if !failures.is_empty() {
+        bail!("{}", failures.join("; "));
     }
     Ok(())
 }

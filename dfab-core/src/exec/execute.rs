@@ -128,9 +128,13 @@ pub fn run(invocation: &Invocation) -> anyhow::Result<Results> {
 }
 
 /// Whether an error means the host could not be reached, which `--skip-bad-hosts` turns into a warning.
-fn is_unreachable(error: &anyhow::Error) -> bool {
+pub(crate) fn is_unreachable(error: &anyhow::Error) -> bool {
     use crate::ssh::SshError::*;
     error.chain().any(|cause| {
+        // The Docker client passes SSH errors through transparently, which hides them from the chain.
+        if let Some(crate::docker::DockerError::Ssh(inner)) = cause.downcast_ref() {
+            return is_unreachable(inner);
+        }
         matches!(
             cause.downcast_ref::<crate::ssh::SshError>(),
             Some(

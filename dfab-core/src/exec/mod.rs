@@ -10,6 +10,7 @@ pub mod prompt;
 mod runner;
 
 pub use command_result::CommandResult;
+pub(crate) use execute::is_unreachable;
 pub use execute::{execute, registry, run, Invocation, Results, LOCAL_ONLY};
 pub use host_list::{resolve_hosts, HostList, HostSource, UnknownRoles};
 pub use host_string::{HostString, HostStringError};
