@@ -52,7 +52,7 @@ fn lines(
     options: &PlanOptions,
 ) -> Vec<String> {
     let (map, graph) = site();
-    let state = |item: &Item| states.get(item).copied().unwrap_or(ItemState::ABSENT);
+    let state = |item: &Item| states.get(item).cloned().unwrap_or(ItemState::ABSENT);
     plan(&map, &graph, action, targets, &state, options)
         .iter()
         .map(ToString::to_string)
@@ -377,6 +377,59 @@ fn update_recreates_what_changed_and_what_depends_on_it() {
             "Removing container 'site.web'.",
             "Creating container 'site.web' from image 'registry.example.com/nginx:1.25'.",
             "Connecting container 'site.web' to network(s) 'site.back'.",
+            "Starting container 'site.web'.",
+        ]
+    );
+}
+
+#[test]
+fn update_adjusts_in_place_running_and_stopped_containers() {
+    use dfab_core::actions::StepKind;
+    let (_, graph) = site();
+    let web = container("web", None);
+    let app_a = container("app", Some("a"));
+    let mut states: HashMap<Item, ItemState> = all_up(&graph, &web);
+    let adjust = vec![
+        StepKind::Disconnect {
+            network: "bridge".into(),
+        },
+        StepKind::UpdateInPlace {
+            changes: vec!["memory".into()],
+        },
+        StepKind::ExecMissing { commands: vec![0] },
+        StepKind::Connect {
+            network: "site.admin".into(),
+        },
+    ];
+    states.insert(
+        app_a.clone(),
+        ItemState {
+            adjust: adjust.clone(),
+            ..ItemState::RUNNING
+        },
+    );
+    // A stopped container: networks, limits, then a start with all its exec commands.
+    states.insert(
+        web.clone(),
+        ItemState {
+            adjust: adjust[..2].to_vec(),
+            ..ItemState::exited(0)
+        },
+    );
+    assert_eq!(
+        lines(
+            Action::Update,
+            std::slice::from_ref(&web),
+            &states,
+            &PlanOptions::default()
+        ),
+        [
+            "Disconnecting container 'site.app.a' from network 'bridge'.",
+            "Connecting container 'site.app.a' to network 'site.admin'.",
+            "Updating container 'site.app.a' in place (memory).",
+            "Running 1 missing exec command(s) in container 'site.app.a'.",
+            "Disconnecting container 'site.web' from network 'bridge'.",
+            "Updating container 'site.web' in place (memory).",
             "Starting container 'site.web'.",
         ]
     );

@@ -640,3 +640,106 @@ fn containers_the_map_does_not_own_are_left_alone() {
         .run();
     docker(&["rmi", "dfabtest-other:latest"]);
 }
+
+/// `update` changes in place what needs no new container: networks joined and left, limits and the restart
+/// policy, exec commands that stopped; `force_update` recreates anyway.
+#[test]
+fn update_changes_networks_limits_and_exec_commands_in_place() {
+    let Some(_t) = test_env::test_env() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let map = dir.path().join("inplace.yaml");
+    let write = |networks: &str, host_config: &str| {
+        std::fs::write(
+            &map,
+            format!(
+                "name: inplace\nnetworks: {{front: {{}}, back: {{}}}}\n\
+                 web:\n  image: /busybox:latest\n  stop_timeout: 1\n  networks: [{networks}]\n\
+                 \x20 exec_commands: [\"sleep 1001\"]\n  host_config: {{{host_config}}}\n\
+                 \x20 create_options: {{command: \"/bin/sleep 600\"}}\n"
+            ),
+        )
+        .expect("map");
+    };
+    let clean = || {
+        docker(&["rm", "-f", "inplace.web"]);
+        docker(&["network", "rm", "inplace.front", "inplace.back"]);
+    };
+    clean();
+    write("front", "mem_limit: 64m");
+    let set = format!("docker_maps={}", map.display());
+    let update = || Test::new().args(&["--set", &set, "actions.update:inplace,web"]);
+    Test::new()
+        .args(&["--set", &set, "actions.startup:inplace,web"])
+        .stdout_has("docker: 2 created, 1 started, 1 exec'd in ")
+        .run();
+    let id = docker(&["inspect", "-f", "{{.Id}}", "inplace.web"]);
+
+    write(
+        "front, back",
+        "mem_limit: 96m, restart_policy: {Name: always}",
+    );
+    update()
+        .stdout_has("docker: Connecting container 'inplace.web' to network 'inplace.back'.\n")
+        .stdout_has(
+            "docker: Updating container 'inplace.web' in place (memory, memory swap, restart policy).\n",
+        )
+        .stdout_has("docker: 1 created, 1 connected, 1 updated in ")
+        .run();
+    assert_eq!(
+        docker(&[
+            "inspect",
+            "-f",
+            "{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}",
+            "inplace.web"
+        ]),
+        "100663296 always"
+    );
+    update()
+        .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
+        .run();
+
+    write("front", "mem_limit: 96m, restart_policy: {Name: always}");
+    update()
+        .stdout_has("docker: Disconnecting container 'inplace.web' from network 'inplace.back'.\n")
+        .stdout_has("docker: 1 disconnected in ")
+        .run();
+
+    // An exec command that ended runs again; the process list is compared by arguments (and numeric user).
+    let top = docker(&["top", "inplace.web", "-eo", "pid,args"]);
+    let pid = top
+        .lines()
+        .find(|l| l.ends_with("sleep 1001"))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("the exec command runs")
+        .to_owned();
+    assert!(Command::new("kill")
+        .arg(&pid)
+        .status()
+        .expect("kill")
+        .success());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    update()
+        .stdout_has("docker: Running 1 missing exec command(s) in container 'inplace.web'.\n")
+        .run();
+    update()
+        .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
+        .run();
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.Id}}", "inplace.web"]),
+        id,
+        "the same container throughout"
+    );
+
+    Test::new()
+        .args(&[
+            "--set",
+            &set,
+            "actions.update:inplace,web,force_update=web,check_exec_commands=partial",
+        ])
+        .stdout_has("docker: 'inplace.web' is out of date: forced by force_update.\n")
+        .stdout_has("docker: 1 created, 1 started, 1 exec'd, 1 stopped, 1 removed in ")
+        .run();
+    clean();
+}

@@ -3,12 +3,12 @@
 
 use serde_json::{json, Map, Value};
 
-use bollard::models::ContainerCreateBody;
+use bollard::models::{ContainerCreateBody, EndpointIpamConfig, EndpointSettings};
 
 use crate::env::Env;
 use crate::map::{
     container_name, hostname, network_name, volume_name, Bind, ClientConfig, ContainerMap,
-    HealthCheck, HostPath, NetworkMode, Text,
+    Endpoint, HealthCheck, HostPath, Link, NetworkMode, Text,
 };
 
 /// `create_options` keys (docker-py's names) and the engine's field for each.
@@ -199,6 +199,59 @@ fn health(check: &HealthCheck) -> Value {
     Value::Object(m)
 }
 
+/// `container:alias` for a link of `map`'s configuration; the alias defaults to the target's host name.
+fn link_of(map: &ContainerMap, link: &Link) -> String {
+    let (config, instance) = match link.container.split_once('.') {
+        Some((c, i)) => (c, Some(i)),
+        None => (link.container.as_str(), None),
+    };
+    let alias = link
+        .alias
+        .clone()
+        .unwrap_or_else(|| hostname(&link.container, None));
+    format!("{}:{alias}", container_name(&map.name, config, instance))
+}
+
+/// A container's settings on one of its networks: aliases, links and fixed addresses.
+pub(crate) fn endpoint_settings(
+    map: &ContainerMap,
+    endpoint: &Endpoint,
+    env: &Env,
+) -> Result<EndpointSettings, String> {
+    let aliases = endpoint
+        .aliases
+        .iter()
+        .map(|a| resolve(a, env))
+        .collect::<Result<Vec<_>, _>>()?;
+    let links: Vec<String> = endpoint.links.iter().map(|l| link_of(map, l)).collect();
+    let link_local_ips = endpoint
+        .link_local_ips
+        .iter()
+        .map(|a| resolve(a, env))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ipv4_address = endpoint
+        .ipv4_address
+        .as_ref()
+        .map(|ip| resolve(ip, env))
+        .transpose()?;
+    let ipv6_address = endpoint
+        .ipv6_address
+        .as_ref()
+        .map(|ip| resolve(ip, env))
+        .transpose()?;
+    let addressed = ipv4_address.is_some() || ipv6_address.is_some() || !link_local_ips.is_empty();
+    Ok(EndpointSettings {
+        aliases: (!aliases.is_empty()).then_some(aliases),
+        links: (!links.is_empty()).then_some(links),
+        ipam_config: addressed.then(|| EndpointIpamConfig {
+            ipv4_address,
+            ipv6_address,
+            link_local_ips: (!link_local_ips.is_empty()).then_some(link_local_ips),
+        }),
+        ..Default::default()
+    })
+}
+
 /// The label dfab puts on the containers it creates, naming their map.
 pub const OWNER_LABEL: &str = "dfab.map";
 
@@ -338,19 +391,7 @@ pub fn create_body(
     }
 
     // Links, ports, network mode, networks.
-    let link_of = |target: &str, alias: &Option<String>| {
-        let (config, instance) = match target.split_once('.') {
-            Some((c, i)) => (c, Some(i)),
-            None => (target, None),
-        };
-        let alias = alias.clone().unwrap_or_else(|| hostname(target, None));
-        format!("{}:{alias}", container_name(&map.name, config, instance))
-    };
-    let links: Vec<String> = config
-        .links
-        .iter()
-        .map(|l| link_of(&l.container, &l.alias))
-        .collect();
+    let links: Vec<String> = config.links.iter().map(|l| link_of(map, l)).collect();
     // On a user-defined network the engine ignores legacy links; they go to that network's endpoint instead.
     let on_user_network = config
         .networks
@@ -431,36 +472,14 @@ pub fn create_body(
         let network = network_name(&map.name, &first.network);
         host.entry("NetworkMode")
             .or_insert_with(|| json!(network.clone()));
-        let mut endpoint = Map::new();
-        let aliases = first
-            .aliases
-            .iter()
-            .map(|a| resolve(a, env))
-            .collect::<Result<Vec<_>, _>>()?;
-        if !aliases.is_empty() {
-            endpoint.insert("Aliases".into(), json!(aliases));
+        let mut endpoint = endpoint_settings(map, first, env)?;
+        if on_user_network && !links.is_empty() {
+            endpoint
+                .links
+                .get_or_insert_with(Vec::new)
+                .extend(links.iter().cloned());
         }
-        let mut endpoint_links: Vec<String> = first
-            .links
-            .iter()
-            .map(|l| link_of(&l.container, &l.alias))
-            .collect();
-        if on_user_network {
-            endpoint_links.extend(links.iter().cloned());
-        }
-        if !endpoint_links.is_empty() {
-            endpoint.insert("Links".into(), json!(endpoint_links));
-        }
-        let mut ipam = Map::new();
-        if let Some(ip) = &first.ipv4_address {
-            ipam.insert("IPv4Address".into(), json!(resolve(ip, env)?));
-        }
-        if let Some(ip) = &first.ipv6_address {
-            ipam.insert("IPv6Address".into(), json!(resolve(ip, env)?));
-        }
-        if !ipam.is_empty() {
-            endpoint.insert("IPAMConfig".into(), Value::Object(ipam));
-        }
+        let endpoint = serde_json::to_value(endpoint).map_err(|e| e.to_string())?;
         body.insert(
             "NetworkingConfig".into(),
             json!({"EndpointsConfig": {network: endpoint}}),

@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bollard::models::{
-    ExecConfig, NetworkConnectRequest, NetworkCreateRequest, VolumeCreateRequest,
+    ExecConfig, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest,
+    VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     CreateContainerOptions, CreateImageOptions, KillContainerOptions, RemoveContainerOptions,
@@ -13,6 +14,8 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 
+use super::create_args::endpoint_settings;
+use super::update_check::update_body;
 use super::{create_body, Step, StepKind};
 use crate::docker::DockerClient;
 use crate::env::Env;
@@ -37,7 +40,10 @@ fn kind_name(kind: &StepKind) -> &'static str {
         StepKind::PrepareVolume { .. } => "prepared",
         StepKind::ConnectNetworks { .. } => "connected",
         StepKind::Start => "started",
-        StepKind::Exec { .. } => "exec'd",
+        StepKind::Exec { .. } | StepKind::ExecMissing { .. } => "exec'd",
+        StepKind::Connect { .. } => "connected",
+        StepKind::Disconnect { .. } => "disconnected",
+        StepKind::UpdateInPlace { .. } => "updated",
         StepKind::Stop => "stopped",
         StepKind::Remove | StepKind::RemoveVolume | StepKind::RemoveNetwork => "removed",
         StepKind::Kill { .. } => "signalled",
@@ -170,6 +176,8 @@ fn print_summary(counts: &HashMap<&'static str, usize>, elapsed: Duration, faile
         "created",
         "prepared",
         "connected",
+        "disconnected",
+        "updated",
         "started",
         "exec'd",
         "stopped",
@@ -196,6 +204,51 @@ fn print_summary(counts: &HashMap<&'static str, usize>, elapsed: Duration, faile
     ));
 }
 
+/// Connects container `name` of `config` to `network` with the endpoint settings the configuration gives there
+/// (none for a network it does not name, such as the default `bridge`).
+fn connect(
+    client: &DockerClient,
+    what: &str,
+    map: &ContainerMap,
+    (config, name): (&str, &str),
+    network: &str,
+    env: &Env,
+) -> Result<(), String> {
+    let endpoint = map
+        .container(config)
+        .and_then(|c| c.networks.as_ref())
+        .and_then(|endpoints| {
+            endpoints
+                .iter()
+                .find(|e| network_name(&map.name, &e.network) == network)
+        });
+    let settings = match endpoint {
+        Some(endpoint) => endpoint_settings(map, endpoint, env)?,
+        None => Default::default(),
+    };
+    let (container, network) = (name.to_owned(), network.to_owned());
+    client
+        .call(what, |d| async move {
+            d.connect_network(
+                &network,
+                NetworkConnectRequest {
+                    container,
+                    endpoint_config: Some(settings),
+                },
+            )
+            .await
+        })
+        .map_err(engine_message)
+}
+
+/// The engine's own message for a failed call (the step's line already says what was attempted).
+fn engine_message(error: crate::docker::DockerError) -> String {
+    match error {
+        crate::docker::DockerError::Api { message, .. } => message,
+        other => other.to_string(),
+    }
+}
+
 fn run_step(
     client: &DockerClient,
     map: &ContainerMap,
@@ -205,11 +258,7 @@ fn run_step(
 ) -> Result<(), String> {
     let name = step.name.clone();
     let what = step.to_string();
-    // The step's own line already says what was attempted; the engine's message says why it failed.
-    let call = |e: crate::docker::DockerError| match e {
-        crate::docker::DockerError::Api { message, .. } => message,
-        other => other.to_string(),
-    };
+    let call = engine_message;
     match (&step.kind, &step.item) {
         (StepKind::Pull, _) => {
             let (image, tag) = match name.rsplit_once(':') {
@@ -298,29 +347,38 @@ fn run_step(
                 .unwrap_or_default();
             for endpoint in endpoints.iter().skip(1) {
                 let network = network_name(&map.name, &endpoint.network);
-                let aliases = endpoint
-                    .aliases
-                    .iter()
-                    .map(|a| a.resolve(env))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let container = name.clone();
-                client
-                    .call(&what, |d| async move {
-                        d.connect_network(
-                            &network,
-                            NetworkConnectRequest {
-                                container,
-                                endpoint_config: Some(bollard::models::EndpointSettings {
-                                    aliases: Some(aliases),
-                                    ..Default::default()
-                                }),
-                            },
-                        )
-                        .await
-                    })
-                    .map_err(call)?;
+                connect(client, &what, map, (config, &name), &network, env)?;
             }
             Ok(())
+        }
+        (StepKind::Connect { network }, Item::Container { config, .. }) => {
+            connect(client, &what, map, (config, &name), network, env)
+        }
+        (StepKind::Disconnect { network }, _) => {
+            let network = network.clone();
+            client
+                .call(&what, |d| async move {
+                    d.disconnect_network(
+                        &network,
+                        NetworkDisconnectRequest {
+                            container: name,
+                            force: Some(true),
+                        },
+                    )
+                    .await
+                })
+                .map_err(call)
+        }
+        (StepKind::UpdateInPlace { .. }, Item::Container { config, instance }) => {
+            // Only the host config's limits and restart policy matter here, not the image.
+            let body = create_body(map, config, instance.as_deref(), "", client_config, env)?;
+            let update = update_body(&body.host_config.unwrap_or_default());
+            client
+                .call(
+                    &what,
+                    |d| async move { d.update_container(&name, update).await },
+                )
+                .map_err(call)
         }
         (StepKind::Start, Item::Container { config, .. }) => {
             client
@@ -337,9 +395,18 @@ fn run_step(
             }
             Ok(())
         }
-        (StepKind::Exec { .. }, Item::Container { config, .. }) => {
+        (StepKind::Exec { .. } | StepKind::ExecMissing { .. }, Item::Container { config, .. }) => {
             let settings = map.container(config).cloned().unwrap_or_default();
-            for command in &settings.exec_commands {
+            let chosen = |index: &usize| match &step.kind {
+                StepKind::ExecMissing { commands } => commands.contains(index),
+                _ => true,
+            };
+            for (_, command) in settings
+                .exec_commands
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| chosen(index))
+            {
                 let (cmd, user) = match command {
                     ExecCommand::Shell { command, user, .. } => (
                         vec!["/bin/sh".to_owned(), "-c".to_owned(), command.resolve(env)?],

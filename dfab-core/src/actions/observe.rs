@@ -2,19 +2,24 @@
 
 use std::collections::{HashMap, HashSet};
 
-use bollard::models::ContainerSummaryStateEnum;
+use bollard::models::{ContainerSummaryStateEnum, EndpointSettings};
 use bollard::query_parameters::{ListContainersOptions, ListImagesOptions};
 
-use super::create_args::OWNER_LABEL;
+use super::create_args::{endpoint_settings, OWNER_LABEL};
 use super::plan::item_name;
-use super::{create_body, differences, ItemState};
+use super::update_check::{
+    limit_changes, missing_exec, network_steps, ExecCheck, ExpectedEndpoint, ExpectedExec,
+};
+use super::{create_body, differences, ItemState, Presence, StepKind};
+use crate::docker::{DockerClient, DockerError};
+use crate::env::Env;
+use crate::map::{
+    network_name, select, ClientConfig, ContainerConfig, ContainerMap, ExecCommand, ExecPolicy,
+    Graph, Item, NetworkMode,
+};
 
 /// The label Compose puts on its containers, naming the project.
 const COMPOSE_LABEL: &str = "com.docker.compose.project";
-use crate::docker::{DockerClient, DockerError};
-use crate::env::Env;
-use crate::map::{ClientConfig, Graph};
-use crate::map::{ContainerMap, Item};
 
 /// What the engine has, by name.
 #[derive(Clone, Debug, Default)]
@@ -27,6 +32,23 @@ pub struct Observed {
     outdated: HashMap<String, Vec<String>>,
     /// Each container's labels, by name, to tell the map's own containers from others of the same name.
     labels: HashMap<String, HashMap<String, String>>,
+    /// In-place changes the update check found for containers that need no new container.
+    adjust: HashMap<String, Vec<StepKind>>,
+}
+
+/// The options of the update check (`actions.update`'s keywords).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UpdateOptions {
+    /// How exec commands are compared with the processes (`check_exec_commands`).
+    pub check_exec: ExecCheck,
+    /// Never recreate a container just because a limit is set on it that is no longer configured.
+    pub skip_limit_reset: bool,
+    /// Recreate persistent containers on an image change too.
+    pub update_persistent: bool,
+    /// Selectors of containers to recreate whatever the check finds (`force_update`).
+    pub force: Vec<String>,
+    /// Pull every image on the way, for a newer version under the same tag (`pull_before_update`).
+    pub pull_before_update: bool,
 }
 
 impl Observed {
@@ -60,7 +82,7 @@ impl Observed {
             };
             for name in container.names.iter().flatten() {
                 let name = name.trim_start_matches('/').to_owned();
-                observed.containers.insert(name.clone(), state);
+                observed.containers.insert(name.clone(), state.clone());
                 observed
                     .labels
                     .insert(name, container.labels.clone().unwrap_or_default());
@@ -78,7 +100,9 @@ impl Observed {
     }
 
     /// Runs the update check on the existing containers among `items`: inspects each and compares it with the
-    /// request its configuration gives now.
+    /// request its configuration gives now. What needs a new container marks it outdated; network connections,
+    /// limits and missing exec commands become in-place adjustments.
+    #[allow(clippy::too_many_arguments)]
     pub fn check_updates(
         &mut self,
         client: &DockerClient,
@@ -87,14 +111,24 @@ impl Observed {
         items: &[Item],
         client_config: Option<&ClientConfig>,
         env: &Env,
+        options: &UpdateOptions,
     ) -> Result<(), String> {
+        let mut forced = Vec::new();
+        for selector in &options.force {
+            forced.extend(select(map, selector, &[]).map_err(|e| format!("force_update: {e}"))?);
+        }
         let mut image_ids: HashMap<String, Option<String>> = HashMap::new();
         for item in items {
             let Item::Container { config, instance } = item else {
                 continue;
             };
             let name = item_name(map, item);
-            if !self.containers.contains_key(&name) {
+            let Some(state) = self.containers.get(&name).cloned() else {
+                continue;
+            };
+            if forced.contains(item) {
+                self.outdated
+                    .insert(name, vec!["forced by force_update".to_owned()]);
                 continue;
             }
             let image = configured_image(graph, item);
@@ -121,14 +155,46 @@ impl Observed {
                 })
                 .map_err(|e| e.to_string())?;
             let image_id = image_ids.get(&image).cloned().flatten();
-            let persistent = map.container(config).and_then(|c| c.persistent) == Some(true);
+            let settings = map.container(config).cloned().unwrap_or_default();
+            let persistent = settings.persistent == Some(true);
             let mut reasons = differences(&expected, image_id.as_deref(), &live);
-            if persistent {
+            if persistent && !options.update_persistent {
                 // A persistent container keeps its data through image updates (reference §4.10).
                 reasons.retain(|r| r != "the image changed");
             }
+            let wanted_host = expected.host_config.clone().unwrap_or_default();
+            let live_host = live.host_config.clone().unwrap_or_default();
+            let (limits, resets) = limit_changes(&wanted_host, &live_host);
+            if !options.skip_limit_reset {
+                reasons.extend(resets);
+            }
             if !reasons.is_empty() {
                 self.outdated.insert(name, reasons);
+                continue;
+            }
+            let mut adjust = Vec::new();
+            if let Some(endpoints) = expected_endpoints(map, &settings, env)? {
+                let connected: HashMap<String, EndpointSettings> = live
+                    .network_settings
+                    .and_then(|n| n.networks)
+                    .unwrap_or_default();
+                adjust.extend(network_steps(&endpoints, &connected));
+            }
+            if !limits.is_empty() {
+                adjust.push(StepKind::UpdateInPlace { changes: limits });
+            }
+            if state.presence == Presence::Running && options.check_exec != ExecCheck::None {
+                let expected = expected_exec(&settings, env)?;
+                if !expected.is_empty() {
+                    let processes = processes(client, &name)?;
+                    let missing = missing_exec(&expected, &processes, options.check_exec);
+                    if !missing.is_empty() {
+                        adjust.push(StepKind::ExecMissing { commands: missing });
+                    }
+                }
+            }
+            if !adjust.is_empty() {
+                self.adjust.insert(name, adjust);
             }
         }
         Ok(())
@@ -195,9 +261,10 @@ impl Observed {
                 let mut state = self
                     .containers
                     .get(&name)
-                    .copied()
+                    .cloned()
                     .unwrap_or(ItemState::ABSENT);
                 state.outdated = self.outdated.contains_key(&name);
+                state.adjust = self.adjust.get(&name).cloned().unwrap_or_default();
                 return state;
             }
             Item::Network(_) => self.networks.contains(&name),
@@ -210,6 +277,96 @@ impl Observed {
             ItemState::ABSENT
         }
     }
+}
+
+/// The networks a configuration expects its container on, with their settings; `None` when its network mode
+/// (host, none, another container's) leaves no networks to compare.
+fn expected_endpoints(
+    map: &ContainerMap,
+    settings: &ContainerConfig,
+    env: &Env,
+) -> Result<Option<Vec<ExpectedEndpoint>>, String> {
+    let bridge = || {
+        Ok(Some(vec![ExpectedEndpoint {
+            network: "bridge".into(),
+            settings: EndpointSettings::default(),
+        }]))
+    };
+    match (&settings.network_mode, &settings.networks) {
+        (_, Some(endpoints)) if !endpoints.is_empty() => endpoints
+            .iter()
+            .map(|e| {
+                Ok(ExpectedEndpoint {
+                    network: network_name(&map.name, &e.network),
+                    settings: endpoint_settings(map, e, env)?,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()
+            .map(Some),
+        (None, _) => bridge(),
+        (Some(NetworkMode::Named(mode)), _) if mode == "bridge" || mode == "default" => bridge(),
+        _ => Ok(None),
+    }
+}
+
+/// The configuration's exec commands that run on every start, as the process list would show them.
+fn expected_exec(settings: &ContainerConfig, env: &Env) -> Result<Vec<ExpectedExec>, String> {
+    let mut out = Vec::new();
+    for (index, command) in settings.exec_commands.iter().enumerate() {
+        let (forms, user, policy) = match command {
+            ExecCommand::Shell {
+                command,
+                user,
+                policy,
+            } => {
+                let line = command.resolve(env)?;
+                (vec![format!("/bin/sh -c {line}"), line], user, policy)
+            }
+            ExecCommand::Argv { argv, user, policy } => (vec![argv.join(" ")], user, policy),
+        };
+        if *policy != ExecPolicy::Restart {
+            continue;
+        }
+        let user = match user.as_ref().or(settings.user.as_ref().map(|u| &u.user)) {
+            Some(text) => Some(text.resolve(env)?),
+            None => None,
+        };
+        let uid = match user {
+            None => Some(0),
+            Some(user) => user.split(':').next().and_then(|u| u.parse().ok()),
+        };
+        out.push(ExpectedExec { index, forms, uid });
+    }
+    Ok(out)
+}
+
+/// A container's processes as (uid, arguments), from the engine's `top`.
+fn processes(client: &DockerClient, name: &str) -> Result<Vec<(Option<u32>, String)>, String> {
+    let target = name.to_owned();
+    let top = client
+        .call("listing a container's processes", |d| async move {
+            d.top_processes(
+                &target,
+                Some(bollard::query_parameters::TopOptions {
+                    ps_args: "-eo pid,uid,args".into(),
+                }),
+            )
+            .await
+        })
+        .map_err(|e| e.to_string())?;
+    let titles = top.titles.unwrap_or_default();
+    let uid_column = titles.iter().position(|t| t == "UID");
+    Ok(top
+        .processes
+        .unwrap_or_default()
+        .into_iter()
+        .map(|row| {
+            let uid = uid_column
+                .and_then(|i| row.get(i))
+                .and_then(|u| u.parse().ok());
+            (uid, row.last().cloned().unwrap_or_default())
+        })
+        .collect())
 }
 
 /// The name of the image a container item of the graph is made from.

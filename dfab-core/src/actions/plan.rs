@@ -1,6 +1,6 @@
 //! `plan`: the steps an action takes, from the dependency graph and the engine's state (reference §4.7).
 
-use super::{Action, ItemState, Presence, Step, StepKind, Walk};
+use super::{Action, ItemState, Presence, Step, StepKind, UpdateOptions, Walk};
 use crate::map::{
     container_name, network_name, volume_name, ContainerConfig, ContainerMap, Graph, Item, Text,
     User,
@@ -20,6 +20,8 @@ pub struct PlanOptions {
     /// `shutdown` and `remove` also remove the attached volumes of configurations it removes entirely, and the map's networks
     /// no remaining container uses.
     pub remove_attached: bool,
+    /// The options of `update`.
+    pub update: UpdateOptions,
 }
 
 impl Default for PlanOptions {
@@ -30,6 +32,7 @@ impl Default for PlanOptions {
             signal: "SIGKILL".into(),
             pull_all_images: true,
             remove_attached: false,
+            update: UpdateOptions::default(),
         }
     }
 }
@@ -85,7 +88,8 @@ pub fn plan(
         match &item {
             Item::Image(_) => {
                 let wanted = match action {
-                    Action::Create | Action::Startup | Action::Update => absent,
+                    Action::Create | Action::Startup => absent,
+                    Action::Update => absent || options.update.pull_before_update,
                     Action::PullImages => absent || options.pull_all_images,
                     _ => false,
                 };
@@ -155,15 +159,26 @@ pub fn plan(
                             .chain(exec.clone())
                             .collect()
                     }
-                    // A stopped persistent container stays stopped on update, unless it never ran.
-                    Action::Update
-                        if !absent
-                            && !running
-                            && (current.initial || settings.persistent != Some(true)) =>
-                    {
-                        std::iter::once(StepKind::Start)
-                            .chain(exec.clone())
-                            .collect()
+                    // Network connections first; then a stopped container starts (a stopped persistent one only
+                    // if it never ran) and a running one changes in place (reference §4.7, update).
+                    Action::Update if !absent => {
+                        let (networks, in_place): (Vec<StepKind>, Vec<StepKind>) =
+                            current.adjust.iter().cloned().partition(|k| {
+                                matches!(k, StepKind::Connect { .. } | StepKind::Disconnect { .. })
+                            });
+                        let mut kinds = networks;
+                        if !running && (current.initial || settings.persistent != Some(true)) {
+                            kinds.extend(
+                                in_place
+                                    .into_iter()
+                                    .filter(|k| matches!(k, StepKind::UpdateInPlace { .. })),
+                            );
+                            kinds.push(StepKind::Start);
+                            kinds.extend(exec.clone());
+                        } else {
+                            kinds.extend(in_place);
+                        }
+                        kinds
                     }
                     Action::Restart if !absent && !current.initial => {
                         let mut kinds = Vec::new();

@@ -1,5 +1,7 @@
 //! `ItemState`: what the engine has of one item of a map, as the planner needs it.
 
+use super::StepKind;
+
 /// Whether an item exists and, for containers, runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Presence {
@@ -12,7 +14,7 @@ pub enum Presence {
 }
 
 /// The observed state of one item.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ItemState {
     /// Whether it exists and runs.
     pub presence: Presence,
@@ -22,6 +24,8 @@ pub struct ItemState {
     pub exit_code: Option<i64>,
     /// A container that differs from its configuration and must be recreated (found by the update check).
     pub outdated: bool,
+    /// Changes the update check found that need no recreation: network connections, limits, missing exec commands.
+    pub adjust: Vec<StepKind>,
 }
 
 impl ItemState {
@@ -31,6 +35,7 @@ impl ItemState {
         initial: false,
         exit_code: None,
         outdated: false,
+        adjust: Vec::new(),
     };
 
     /// An item that exists and does not run (a network, volume, image, or a stopped container).
@@ -39,6 +44,7 @@ impl ItemState {
         initial: false,
         exit_code: None,
         outdated: false,
+        adjust: Vec::new(),
     };
 
     /// A running container.
@@ -47,6 +53,7 @@ impl ItemState {
         initial: false,
         exit_code: None,
         outdated: false,
+        adjust: Vec::new(),
     };
 
     /// A container created and never started.
@@ -55,6 +62,7 @@ impl ItemState {
         initial: true,
         exit_code: None,
         outdated: false,
+        adjust: Vec::new(),
     };
 
     /// A stopped container that ended with `code`.
@@ -64,6 +72,7 @@ impl ItemState {
             initial: false,
             exit_code: Some(code),
             outdated: false,
+            adjust: Vec::new(),
         }
     }
 }

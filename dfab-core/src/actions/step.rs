@@ -37,6 +37,26 @@ pub enum StepKind {
         /// How many.
         count: usize,
     },
+    /// Run the exec commands (by their index in the configuration) that a running container lacks.
+    ExecMissing {
+        /// Indexes into the configuration's `exec_commands`.
+        commands: Vec<usize>,
+    },
+    /// Connect an existing container to one of its configured networks.
+    Connect {
+        /// The full network name.
+        network: String,
+    },
+    /// Disconnect a container from a network.
+    Disconnect {
+        /// The full network name.
+        network: String,
+    },
+    /// Change a container's limits and restart policy without recreating it.
+    UpdateInPlace {
+        /// What changes, for the step's line (`memory`, `restart policy`, …).
+        changes: Vec<String>,
+    },
     /// Stop a container.
     Stop,
     /// Remove a container.
@@ -94,6 +114,25 @@ impl fmt::Display for Step {
             StepKind::Exec { count } => {
                 write!(f, "Running {count} exec command(s) in container '{name}'.")
             }
+            StepKind::ExecMissing { commands } => write!(
+                f,
+                "Running {} missing exec command(s) in container '{name}'.",
+                commands.len()
+            ),
+            StepKind::Connect { network } => {
+                write!(f, "Connecting container '{name}' to network '{network}'.")
+            }
+            StepKind::Disconnect { network } => {
+                write!(
+                    f,
+                    "Disconnecting container '{name}' from network '{network}'."
+                )
+            }
+            StepKind::UpdateInPlace { changes } => write!(
+                f,
+                "Updating container '{name}' in place ({}).",
+                changes.join(", ")
+            ),
             StepKind::Stop => write!(f, "Stopping container '{name}'."),
             StepKind::Remove => write!(f, "Removing container '{name}'."),
             StepKind::RemoveVolume => write!(f, "Removing volume '{name}'."),

@@ -2,7 +2,9 @@
 
 use anyhow::{anyhow, bail};
 
-use super::{execute, plan, schedule, walk, Action, Observed, PlanOptions};
+use super::{
+    execute, plan, schedule, walk, Action, ExecCheck, Observed, PlanOptions, UpdateOptions,
+};
 use crate::docker::docker_client;
 use crate::env::env;
 use crate::exec::output;
@@ -174,7 +176,15 @@ fn run_on_engine(
     observed.check_owners(&client, map, &graph, &visited)?;
     if action == Action::Update {
         observed
-            .check_updates(&client, map, &graph, &visited, client_config, &env)
+            .check_updates(
+                &client,
+                map,
+                &graph,
+                &visited,
+                client_config,
+                &env,
+                &options.update,
+            )
             .map_err(|e| anyhow!(e))?;
         let mut outdated: Vec<_> = observed.outdated().iter().collect();
         outdated.sort();
@@ -292,12 +302,41 @@ simple_action!(
     remove_persistent
 );
 
-simple_action!(
-    /// Recreate containers that differ from their configuration (image, environment, command, volumes, links,
-    /// ports), create what is missing and start what is stopped: `actions.update:map,config`.
-    update,
-    Action::Update
-);
+/// Recreate containers that differ from their configuration (image, environment, command, volumes, links, ports),
+/// reconnect networks, change limits and rerun missing exec commands in place, create what is missing and start
+/// what is stopped: `actions.update:map,config`.
+#[task(namespace = "actions")]
+#[allow(clippy::too_many_arguments)]
+fn update(
+    map: String,
+    config: Option<String>,
+    instances: Option<Vec<String>>,
+    #[arg(default = "full")] check_exec_commands: ExecCheck,
+    #[arg(default = false)] skip_limit_reset: bool,
+    #[arg(default = false)] update_persistent: bool,
+    #[arg(default = false)] pull_before_update: bool,
+    force_update: Option<Vec<String>>,
+    #[arg(default = false)] dry_run: bool,
+) -> anyhow::Result<()> {
+    let options = PlanOptions {
+        update: UpdateOptions {
+            check_exec: check_exec_commands,
+            skip_limit_reset,
+            update_persistent,
+            force: force_update.unwrap_or_default(),
+            pull_before_update,
+        },
+        ..PlanOptions::default()
+    };
+    run(
+        Action::Update,
+        &map,
+        config.as_deref(),
+        instances,
+        dry_run,
+        options,
+    )
+}
 
 simple_action!(
     /// Create and start a configuration's containers and everything they need: `actions.startup:map,config`.
