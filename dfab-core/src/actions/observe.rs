@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use bollard::models::{ContainerSummaryStateEnum, EndpointSettings};
+use bollard::models::{ContainerCreateBody, ContainerSummaryStateEnum, EndpointSettings};
 use bollard::query_parameters::{ListContainersOptions, ListImagesOptions};
 
 use super::create_args::{endpoint_settings, OWNER_LABEL};
@@ -173,7 +173,7 @@ impl Observed {
                 continue;
             }
             let mut adjust = Vec::new();
-            if let Some(endpoints) = expected_endpoints(map, &settings, env)? {
+            if let Some(endpoints) = expected_endpoints(map, &settings, env, &expected)? {
                 let connected: HashMap<String, EndpointSettings> = live
                     .network_settings
                     .and_then(|n| n.networks)
@@ -285,7 +285,13 @@ fn expected_endpoints(
     map: &ContainerMap,
     settings: &ContainerConfig,
     env: &Env,
+    create: &ContainerCreateBody,
 ) -> Result<Option<Vec<ExpectedEndpoint>>, String> {
+    // The first network's endpoint is the create request's, which also carries the legacy links.
+    let created = create
+        .networking_config
+        .as_ref()
+        .and_then(|n| n.endpoints_config.as_ref());
     let bridge = || {
         Ok(Some(vec![ExpectedEndpoint {
             network: "bridge".into(),
@@ -296,10 +302,12 @@ fn expected_endpoints(
         (_, Some(endpoints)) if !endpoints.is_empty() => endpoints
             .iter()
             .map(|e| {
-                Ok(ExpectedEndpoint {
-                    network: network_name(&map.name, &e.network),
-                    settings: endpoint_settings(map, e, env)?,
-                })
+                let network = network_name(&map.name, &e.network);
+                let settings = match created.and_then(|c| c.get(&network)) {
+                    Some(first) => first.clone(),
+                    None => endpoint_settings(map, e, env)?,
+                };
+                Ok(ExpectedEndpoint { network, settings })
             })
             .collect::<Result<Vec<_>, String>>()
             .map(Some),
