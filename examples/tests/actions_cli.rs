@@ -743,3 +743,33 @@ fn update_changes_networks_limits_and_exec_commands_in_place() {
         .run();
     clean();
 }
+
+/// An image the engine lacks and cannot pull stops the action at the pull, with the engine's reason, before
+/// anything is created.
+#[test]
+fn a_missing_image_with_no_registry_stops_at_the_pull() {
+    let Some(_t) = test_env::test_env() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let map = dir.path().join("gone.yaml");
+    std::fs::write(
+        &map,
+        "name: gone\nnetworks: {net: {}}\nweb: {image: /dfabtest-missing:1, networks: [net]}\n",
+    )
+    .expect("map");
+    let set = format!("docker_maps={}", map.display());
+    let stderr = Test::new()
+        .args(&["--set", &set, "actions.startup:gone,web"])
+        .stdout_has("docker: Pulling image 'dfabtest-missing:1'.\n")
+        .stderr_has("Fatal error: Pulling image 'dfabtest-missing:1' failed: ")
+        .status(1)
+        .run_stderr();
+    assert_eq!(
+        stderr.lines().filter(|l| !l.is_empty()).count(),
+        2,
+        "{stderr}"
+    );
+    assert_eq!(docker(&["ps", "-aq", "--filter", "name=gone.web"]), "");
+    docker(&["network", "rm", "gone.net"]);
+}

@@ -9,8 +9,7 @@ use bollard::models::{
     VolumeCreateRequest,
 };
 use bollard::query_parameters::{
-    CreateContainerOptions, CreateImageOptions, KillContainerOptions, RemoveContainerOptions,
-    StopContainerOptions,
+    CreateContainerOptions, KillContainerOptions, RemoveContainerOptions, StopContainerOptions,
 };
 use futures_util::StreamExt;
 
@@ -260,30 +259,7 @@ fn run_step(
     let what = step.to_string();
     let call = engine_message;
     match (&step.kind, &step.item) {
-        (StepKind::Pull, _) => {
-            let (image, tag) = match name.rsplit_once(':') {
-                Some((i, t)) if !t.contains('/') => (i.to_owned(), t.to_owned()),
-                _ => (name.clone(), "latest".to_owned()),
-            };
-            client
-                .block_on(async move {
-                    let mut progress = client.docker().create_image(
-                        Some(CreateImageOptions {
-                            from_image: Some(image),
-                            tag: Some(tag),
-                            ..Default::default()
-                        }),
-                        None,
-                        None,
-                    );
-                    while let Some(report) = progress.next().await {
-                        report?;
-                    }
-                    Ok::<_, bollard::errors::Error>(())
-                })
-                .map_err(call)?
-                .map_err(|e| call(client.explain(&what, e)))
-        }
+        (StepKind::Pull, _) => super::pull::pull(client, &what, &name, client_config).map_err(call),
         (StepKind::CreateNetwork, Item::Network(network)) => {
             let settings = map.networks.get(network).cloned().unwrap_or_default();
             let options = resolved(&settings.driver_options, env)?;

@@ -6,6 +6,7 @@ mod create_args;
 mod execute;
 mod observe;
 mod plan;
+mod pull;
 mod script;
 mod state;
 mod step;
