@@ -449,6 +449,7 @@ fn schedules_put_items_after_what_they_wait_for() {
         &PlanOptions::default(),
     );
     let levels: Vec<Vec<String>> = schedule(&graph, &steps)
+        .levels()
         .iter()
         .map(|level| level.iter().map(|(item, _)| item.to_string()).collect())
         .collect();
@@ -479,6 +480,7 @@ fn schedules_put_items_after_what_they_wait_for() {
         &PlanOptions::default(),
     );
     let levels: Vec<Vec<String>> = schedule(&graph, &steps)
+        .levels()
         .iter()
         .map(|level| level.iter().map(|(item, _)| item.to_string()).collect())
         .collect();

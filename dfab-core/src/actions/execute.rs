@@ -1,7 +1,7 @@
 //! Carrying out a plan on an engine, step by step, printing each as `[host] docker: …` and a summary.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use bollard::models::{
@@ -14,12 +14,13 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 
 use super::create_args::endpoint_settings;
+use super::schedule::{Job, Schedule};
 use super::update_check::update_body;
 use super::{create_body, Step, StepKind};
 use crate::docker::DockerClient;
 use crate::env::Env;
 use crate::exec::output;
-use crate::map::{network_name, ClientConfig, ContainerMap, ExecCommand, Graph, Item};
+use crate::map::{network_name, ClientConfig, ContainerMap, ExecCommand, Item};
 
 /// What an action did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -49,67 +50,13 @@ fn kind_name(kind: &StepKind) -> &'static str {
     }
 }
 
-/// The steps of one item, done in order by one worker.
-pub type Job = (Item, Vec<Step>);
-
-/// Groups `steps` by item and the items into levels: an item's level comes after every level holding an item it
-/// waits for. Building an item (create, start, …) waits for what it needs; tearing one down (stop, remove, kill)
-/// waits for what needs it. Within a level, items keep their planned order.
-pub fn schedule(graph: &Graph, steps: &[Step]) -> Vec<Vec<Job>> {
-    let mut jobs: Vec<Job> = Vec::new();
-    for step in steps {
-        match jobs.iter_mut().find(|(item, _)| *item == step.item) {
-            Some((_, list)) => list.push(step.clone()),
-            None => jobs.push((step.item.clone(), vec![step.clone()])),
-        }
-    }
-    let teardown = |job: &Job| {
-        job.1.iter().all(|s| {
-            matches!(
-                s.kind,
-                StepKind::Stop
-                    | StepKind::Remove
-                    | StepKind::Kill { .. }
-                    | StepKind::RemoveVolume
-                    | StepKind::RemoveNetwork
-            )
-        })
-    };
-    let mut levels: Vec<usize> = Vec::with_capacity(jobs.len());
-    for (index, job) in jobs.iter().enumerate() {
-        let waits_for = |other: &Job| {
-            if teardown(job) {
-                teardown(other) && graph.direct(&other.0).contains(&job.0)
-            } else {
-                !teardown(other) && graph.direct(&job.0).contains(&other.0)
-            }
-        };
-        let level = jobs[..index]
-            .iter()
-            .zip(&levels)
-            .filter(|(other, _)| waits_for(other))
-            .map(|(_, level)| level + 1)
-            .max()
-            .unwrap_or(0);
-        levels.push(level);
-    }
-    let mut grouped: Vec<Vec<Job>> = Vec::new();
-    for (job, level) in jobs.into_iter().zip(levels) {
-        if grouped.len() <= level {
-            grouped.resize(level + 1, Vec::new());
-        }
-        grouped[level].push(job);
-    }
-    grouped
-}
-
-/// Runs the scheduled steps: the items of a level up to `parallel` at a time, each item's steps in order. The
-/// first failure stops the run after the items already under way, with the step and the engine's message, after
-/// printing what was done.
+/// Runs the scheduled jobs, up to `parallel` at a time, each as soon as the jobs it waits for are done, each job's
+/// steps in order. The first failure stops the run after the jobs already under way, with the step and the engine's
+/// message, after printing what was done. With one worker the jobs run in planned order, the dry run's.
 pub fn execute(
     client: &DockerClient,
     map: &ContainerMap,
-    levels: &[Vec<Job>],
+    schedule: &Schedule,
     client_config: Option<&ClientConfig>,
     env: &Env,
     parallel: usize,
@@ -118,8 +65,6 @@ pub fn execute(
     let counts: Mutex<HashMap<&'static str, usize>> = Mutex::new(HashMap::new());
     let current = crate::env::env();
     let run_job = |job: &Job| -> Result<(), String> {
-        // Worker threads print with the task's host prefix, so they take its env.
-        crate::env::replace_env(Arc::clone(&current));
         for step in &job.1 {
             output::running(&format!("docker: {step}"));
             run_step(client, map, step, client_config, env).map_err(|error| {
@@ -131,32 +76,30 @@ pub fn execute(
         }
         Ok(())
     };
-    let mut failure = None;
-    'levels: for level in levels {
-        for chunk in level.chunks(parallel.max(1)) {
-            let results: Vec<Result<(), String>> = if chunk.len() == 1 {
-                vec![run_job(&chunk[0])]
-            } else {
-                std::thread::scope(|scope| {
-                    let handles: Vec<_> = chunk
-                        .iter()
-                        .map(|job| scope.spawn(|| run_job(job)))
-                        .collect();
-                    handles
-                        .into_iter()
-                        .map(|h| {
-                            h.join()
-                                .unwrap_or_else(|_| Err("a worker thread panicked".into()))
-                        })
-                        .collect()
-                })
-            };
-            if let Some(error) = results.into_iter().find_map(Result::err) {
-                failure = Some(error);
-                break 'levels;
+    let board = Mutex::new(Board::new(schedule.jobs.len()));
+    let changed = Condvar::new();
+    let worker = || {
+        // Worker threads print with the task's host prefix, so they take its env.
+        crate::env::replace_env(Arc::clone(&current));
+        while let Some(index) = Board::take(&board, &changed, schedule) {
+            let result = run_job(&schedule.jobs[index]);
+            let mut board = board.lock().unwrap_or_else(|p| p.into_inner());
+            board.done[index] = true;
+            if let Err(error) = result {
+                board.failure.get_or_insert(error);
             }
+            changed.notify_all();
         }
-    }
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..parallel.clamp(1, schedule.jobs.len().max(1)) {
+            scope.spawn(worker);
+        }
+    });
+    let failure = board
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .failure;
     let counts = counts.into_inner().unwrap_or_default();
     let elapsed = start.elapsed();
     print_summary(&counts, elapsed, failure.is_some());
@@ -169,6 +112,42 @@ pub fn execute(
 }
 
 /// Prints what was done; after a failure it says the run stopped there, so "nothing to do" never hides a failed step.
+/// Which jobs have started and finished, and the first failure, shared by the workers.
+struct Board {
+    started: Vec<bool>,
+    done: Vec<bool>,
+    failure: Option<String>,
+}
+
+impl Board {
+    fn new(jobs: usize) -> Board {
+        Board {
+            started: vec![false; jobs],
+            done: vec![false; jobs],
+            failure: None,
+        }
+    }
+
+    /// Waits for the first job in planned order whose predecessors are done and claims it; `None` when every job is
+    /// claimed or a job failed.
+    fn take(board: &Mutex<Board>, changed: &Condvar, schedule: &Schedule) -> Option<usize> {
+        let mut state = board.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if state.failure.is_some() || state.started.iter().all(|s| *s) {
+                return None;
+            }
+            let ready = (0..state.started.len()).find(|&index| {
+                !state.started[index] && schedule.waits[index].iter().all(|&w| state.done[w])
+            });
+            if let Some(index) = ready {
+                state.started[index] = true;
+                return Some(index);
+            }
+            state = changed.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
 fn print_summary(counts: &HashMap<&'static str, usize>, elapsed: Duration, failed: bool) {
     let order = [
         "pulled",

@@ -197,10 +197,10 @@ fn run_on_engine(
     }
     let state = |item: &Item| observed.state(map, item);
     let steps = plan(map, &graph, action, items, &state, options);
-    let levels = schedule(&graph, &steps);
+    let schedule = schedule(&graph, &steps);
     if dry_run {
-        // In the order a sequential run takes; with parallel workers, the items of one level interleave.
-        for step in levels.iter().flatten().flat_map(|(_, steps)| steps) {
+        // In planned order, which a one-worker run follows; parallel workers interleave independent items.
+        for step in schedule.steps() {
             output::running(&format!("docker: (dry run) {step}"));
         }
         if steps.is_empty() {
@@ -208,7 +208,7 @@ fn run_on_engine(
         }
         return Ok(());
     }
-    execute(&client, map, &levels, client_config, &env, parallel(&env)).map(drop)
+    execute(&client, map, &schedule, client_config, &env, parallel(&env)).map(drop)
 }
 
 /// How many items of one dependency level run at once: `env.docker_parallel`, capped by `-z` when given.
