@@ -238,7 +238,7 @@ fn run_step(
     let what = step.to_string();
     let call = engine_message;
     match (&step.kind, &step.item) {
-        (StepKind::Pull, _) => super::pull::pull(client, &what, &name, client_config).map_err(call),
+        (StepKind::Pull, _) => super::pull::pull(client, &what, &name, client_config, env).map_err(call),
         (StepKind::CreateNetwork, Item::Network(network)) => {
             let settings = map.networks.get(network).cloned().unwrap_or_default();
             let options = resolved(&settings.driver_options, env)?;

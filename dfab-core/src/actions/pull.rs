@@ -9,18 +9,31 @@ use futures_util::StreamExt;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::docker::{DockerClient, DockerError};
+use crate::env::Env;
 use crate::map::ClientConfig;
 
-/// Pulls `image` (`repository[:tag]`) on the client's engine, logging in when the client has credentials for its
-/// registry, with a bar per layer on a terminal.
+/// Pulls `image` (`repository[:tag]`) on the client's engine, logging in when the client (or else the env) has
+/// credentials for its registry, with a bar per layer on a terminal.
 pub(crate) fn pull(
     client: &DockerClient,
     what: &str,
     image: &str,
     client_config: Option<&ClientConfig>,
+    env: &Env,
 ) -> Result<(), DockerError> {
     let (repository, tag) = split_tag(image);
-    let credentials = client_config.and_then(|c| credentials(&repository, &c.auth_configs));
+    let from_env: BTreeMap<String, serde_yaml::Value> = env
+        .docker_auth_configs
+        .iter()
+        .filter_map(|(registry, login)| {
+            serde_yaml::to_value(login)
+                .ok()
+                .map(|login| (registry.clone(), login))
+        })
+        .collect();
+    let credentials = client_config
+        .and_then(|c| credentials(&repository, &c.auth_configs))
+        .or_else(|| credentials(&repository, &from_env));
     let docker = client.docker();
     client
         .block_on(async move {

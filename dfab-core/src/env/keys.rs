@@ -139,6 +139,8 @@ env_keys! {
     disable_known_hosts: bool = false,
     /// Docker API version to speak, e.g. `"1.41"`; `None` negotiates with the engine.
     docker_api_version: Option<String> = None,
+    /// Registry logins for pulls (registry host → `username`, `password`, `email`) when the client entry has none.
+    docker_auth_configs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new(),
     /// The Docker engine's address: `unix:///var/run/docker.sock`, `http+unix://…`, a bare socket path or
     /// `tcp://host:port`; `None` uses `DOCKER_HOST` locally and `/var/run/docker.sock` on hosts.
     docker_base_url: Option<String> = None,
@@ -148,7 +150,7 @@ env_keys! {
     docker_keep_tags: Vec<String> = Vec::new(),
     /// Container map files (`a.yaml;b.yaml`), each named by its `name` key or else its file name.
     docker_maps: Vec<String> = Vec::new(),
-    /// Items of one dependency level that container-map actions change at once (`-z` caps it; 1 is sequential).
+    /// Items that container-map actions change at once (`-z` caps it; 1 is sequential).
     docker_parallel: usize = 4,
     /// The image of the short-lived container that sets attached volumes' owner and permissions.
     docker_prepare_image: String = "busybox:latest".into(),
