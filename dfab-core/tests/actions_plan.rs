@@ -490,3 +490,49 @@ fn schedules_put_items_after_what_they_wait_for() {
         "teardown waits for dependents"
     );
 }
+
+/// Exec commands with policy `initial` run on a container's first start only (docker-map ran them on every start,
+/// reference §8 bug 27).
+#[test]
+fn initial_exec_commands_run_on_the_first_start_only() {
+    let map = load_map_str(
+        "name: jobs\nweb: {exec_commands: [\"warm-up\", [\"migrate\", null, initial]]}\n",
+        None,
+        "jobs.yaml",
+        &Env::default(),
+    )
+    .unwrap()
+    .map;
+    let graph = Graph::new(&map, &Env::default()).unwrap();
+    let web = container("web", None);
+    let steps = |state: ItemState, action: Action| -> Vec<String> {
+        let state = move |item: &Item| match item {
+            Item::Container { .. } => state.clone(),
+            _ => ItemState::PRESENT,
+        };
+        plan(
+            &map,
+            &graph,
+            action,
+            std::slice::from_ref(&web),
+            &state,
+            &PlanOptions::default(),
+        )
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+    };
+    let exec = |n: usize| format!("Running {n} exec command(s) in container 'jobs.web'.");
+    assert_eq!(
+        steps(ItemState::ABSENT, Action::Startup).last(),
+        Some(&exec(2))
+    );
+    assert_eq!(
+        steps(ItemState::INITIAL, Action::Start).last(),
+        Some(&exec(2))
+    );
+    assert_eq!(
+        steps(ItemState::exited(0), Action::Start).last(),
+        Some(&exec(1))
+    );
+}

@@ -773,3 +773,61 @@ fn a_missing_image_with_no_registry_stops_at_the_pull() {
     assert_eq!(docker(&["ps", "-aq", "--filter", "name=gone.web"]), "");
     docker(&["network", "rm", "gone.net"]);
 }
+
+/// The originals' update-check bugs (container-maps reference §8, 31–33 and 35): none makes a container that did
+/// not change look changed, and a stopped container is started, not recreated.
+#[test]
+fn update_checks_do_not_repeat_the_originals_bugs() {
+    let Some(_t) = test_env::test_env() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let map = dir.path().join("bugs.yaml");
+    let write = |web_networks: &str| {
+        std::fs::write(
+            &map,
+            format!(
+                "name: bugs\nnetworks: {{front: {{}}, back: {{}}}}\n\
+                 store: {{image: /busybox:latest, shares: [/data], stop_timeout: 1, create_options: {{command: \"/bin/sleep 600\"}}}}\n\
+                 web:\n  image: /busybox:latest\n  uses: store\n  stop_timeout: 1\n  networks: [{web_networks}]\n\
+                 \x20 exposes: [[8080, 18083]]\n\
+                 \x20 create_options:\n    entrypoint: /bin/sh -c\n    command: \"exec /bin/sleep 600\"\n\
+                 \x20   environment: {{PORT: 8080, DEBUG: false, RATIO: 1.5}}\n\
+                 worker:\n  image: /busybox:latest\n  stop_timeout: 1\n\
+                 \x20 create_options: {{command: \"/bin/sleep 600\", environment: [\"MODE=batch\", \"LEVEL=3\"]}}\n"
+            ),
+        )
+        .expect("map");
+    };
+    let clean = || {
+        docker(&["rm", "-f", "bugs.web", "bugs.store", "bugs.worker"]);
+        docker(&["network", "rm", "bugs.front", "bugs.back"]);
+    };
+    clean();
+    write("front");
+    let set = format!("docker_maps={}", map.display());
+    Test::new()
+        .args(&["--set", &set, "actions.startup:bugs,web;worker"])
+        .run();
+    // 31: `uses` of a container with shares; 32: numbers and booleans in the environment, a list-form
+    // environment, a multi-word entrypoint string; 33: a published port.
+    Test::new()
+        .args(&["--set", &set, "actions.update:bugs,web;worker"])
+        .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
+        .run();
+    // 33: a stopped container with published ports is started, not recreated; 35: a stopped container missing
+    // a network is connected with its full name.
+    docker(&["stop", "-t", "1", "bugs.web"]);
+    write("front, back");
+    let out = Test::new()
+        .args(&["--set", &set, "actions.update:bugs,web"])
+        .stdout_has("docker: Connecting container 'bugs.web' to network 'bugs.back'.\n")
+        .stdout_has("docker: Starting container 'bugs.web'.\n")
+        .run();
+    assert!(!out.contains("Removing container"), "{out}");
+    Test::new()
+        .args(&["--set", &set, "actions.update:bugs,web;worker"])
+        .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
+        .run();
+    clean();
+}

@@ -238,7 +238,9 @@ fn run_step(
     let what = step.to_string();
     let call = engine_message;
     match (&step.kind, &step.item) {
-        (StepKind::Pull, _) => super::pull::pull(client, &what, &name, client_config, env).map_err(call),
+        (StepKind::Pull, _) => {
+            super::pull::pull(client, &what, &name, client_config, env).map_err(call)
+        }
         (StepKind::CreateNetwork, Item::Network(network)) => {
             let settings = map.networks.get(network).cloned().unwrap_or_default();
             let options = resolved(&settings.driver_options, env)?;
@@ -353,8 +355,10 @@ fn run_step(
         (StepKind::Exec { .. } | StepKind::ExecMissing { .. }, Item::Container { config, .. }) => {
             let settings = map.container(config).cloned().unwrap_or_default();
             let chosen = |index: &usize| match &step.kind {
-                StepKind::ExecMissing { commands } => commands.contains(index),
-                _ => true,
+                StepKind::Exec { commands } | StepKind::ExecMissing { commands } => {
+                    commands.contains(index)
+                }
+                _ => false,
             };
             for (_, command) in settings
                 .exec_commands

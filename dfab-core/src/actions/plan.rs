@@ -2,8 +2,8 @@
 
 use super::{Action, ItemState, Presence, Step, StepKind, UpdateOptions, Walk};
 use crate::map::{
-    container_name, network_name, volume_name, ContainerConfig, ContainerMap, Graph, Item, Text,
-    User,
+    container_name, network_name, volume_name, ContainerConfig, ContainerMap, ExecPolicy, Graph,
+    Item, Text, User,
 };
 
 /// Options of the actions that have any.
@@ -115,9 +115,20 @@ pub fn plan(
                     continue;
                 };
                 let running = current.presence == Presence::Running;
-                let exec = (!settings.exec_commands.is_empty()).then_some(StepKind::Exec {
-                    count: settings.exec_commands.len(),
-                });
+                // A container's first start runs every exec command; later starts only the `restart` ones
+                // (docker-map ran `initial` ones again on every start, bug 27).
+                let exec_when = |first_start: bool| {
+                    let commands: Vec<usize> = settings
+                        .exec_commands
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| first_start || c.policy() == ExecPolicy::Restart)
+                        .map(|(index, _)| index)
+                        .collect();
+                    (!commands.is_empty()).then_some(StepKind::Exec { commands })
+                };
+                let exec = exec_when(true);
+                let exec_again = exec_when(current.initial);
                 let kept = settings.persistent == Some(true) && !options.remove_persistent;
                 let create = || {
                     let image = graph
@@ -156,7 +167,7 @@ pub fn plan(
                     }
                     Action::Startup | Action::Start if !absent && !running => {
                         std::iter::once(StepKind::Start)
-                            .chain(exec.clone())
+                            .chain(exec_again.clone())
                             .collect()
                     }
                     // Network connections first; then a stopped container starts (a stopped persistent one only
@@ -174,7 +185,7 @@ pub fn plan(
                                     .filter(|k| matches!(k, StepKind::UpdateInPlace { .. })),
                             );
                             kinds.push(StepKind::Start);
-                            kinds.extend(exec.clone());
+                            kinds.extend(exec_again.clone());
                         } else {
                             kinds.extend(in_place);
                         }
@@ -187,7 +198,7 @@ pub fn plan(
                         }
                         kinds.push(StepKind::Start);
                         if options.restart_exec_commands {
-                            kinds.extend(exec.clone());
+                            kinds.extend(exec_again.clone());
                         }
                         kinds
                     }

@@ -32,10 +32,10 @@ pub enum StepKind {
     },
     /// Start a container.
     Start,
-    /// Run a container's exec commands.
+    /// Run exec commands of a container's configuration.
     Exec {
-        /// How many.
-        count: usize,
+        /// Indexes into the configuration's `exec_commands`.
+        commands: Vec<usize>,
     },
     /// Run the exec commands (by their index in the configuration) that a running container lacks.
     ExecMissing {
@@ -111,9 +111,11 @@ impl fmt::Display for Step {
                     .join(", ")
             ),
             StepKind::Start => write!(f, "Starting container '{name}'."),
-            StepKind::Exec { count } => {
-                write!(f, "Running {count} exec command(s) in container '{name}'.")
-            }
+            StepKind::Exec { commands } => write!(
+                f,
+                "Running {} exec command(s) in container '{name}'.",
+                commands.len()
+            ),
             StepKind::ExecMissing { commands } => write!(
                 f,
                 "Running {} missing exec command(s) in container '{name}'.",

@@ -140,6 +140,15 @@ pub enum ExecCommand {
     },
 }
 
+impl ExecCommand {
+    /// When it runs.
+    pub fn policy(&self) -> ExecPolicy {
+        match self {
+            ExecCommand::Shell { policy, .. } | ExecCommand::Argv { policy, .. } => *policy,
+        }
+    }
+}
+
 /// A `healthcheck`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HealthCheck {
