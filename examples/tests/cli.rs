@@ -433,3 +433,40 @@ fn parallel_output_lines_are_whole_and_prefixed() {
         );
     }
 }
+
+/// `--completions bash` gives a script that completes the fabfile's task names (asked of the binary) and options.
+#[test]
+fn bash_completes_task_names_and_options() {
+    let binary = std::path::PathBuf::from(env!("CARGO_BIN_EXE_dfab-example"));
+    let dir = binary.parent().expect("the binary's directory");
+    let complete = |word: &str| {
+        let script = format!(
+            "eval \"$(dfab-example --completions bash)\"; COMP_WORDS=(dfab-example {word}); COMP_CWORD=1; \
+             _dfab_example; echo \"${{COMPREPLY[@]}}\""
+        );
+        let output = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    dir.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .output()
+            .expect("bash");
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    assert_eq!(complete("dep"), "deploy");
+    assert_eq!(complete("actions.shut"), "actions.shutdown");
+    assert_eq!(complete("--skip-b"), "--skip-bad-hosts");
+    Test::new()
+        .args(&["--completions", "fish"])
+        .stdout_has("complete -c dfab-example -f -a '(dfab-example --shortlist 2>/dev/null)'\n")
+        .run();
+    Test::new()
+        .args(&["--completions", "zsh"])
+        .stdout_has("#compdef dfab-example\n")
+        .run();
+}

@@ -6,6 +6,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
+use super::completion::{CompletedOption, Shell};
 use crate::env::{Env, EnvError};
 
 /// The usage line printed by `--help` and before option errors.
@@ -175,6 +176,14 @@ const SPECS: &[Spec] = &[
         Flag,
         "",
         "Color error output",
+    ),
+    spec(
+        None,
+        Some("completions"),
+        "completions",
+        RunnerValue,
+        "SHELL",
+        "print a completion script for tasks and options, choices: bash, zsh, fish",
     ),
     spec(
         Some('D'),
@@ -478,6 +487,10 @@ pub struct Options {
     pub list_format: ListFormat,
     /// `-d NAME`.
     pub display: Option<String>,
+    /// `--completions SHELL`.
+    pub completions: Option<Shell>,
+    /// `-f PATH`, the fabfile the `dfab` launcher builds.
+    pub fabfile: Option<String>,
     /// `-I`.
     pub initial_password_prompt: bool,
     /// `--initial-sudo-password-prompt`.
@@ -492,6 +505,19 @@ pub struct Options {
     pub rcfile: Option<String>,
     /// Env-backed options given on the command line: key and value as typed (`None` for flags).
     given: Vec<(&'static Spec, Option<String>)>,
+}
+
+/// Every option as shell completion shows it.
+pub fn completed_options() -> Vec<CompletedOption> {
+    SPECS
+        .iter()
+        .map(|s| CompletedOption {
+            short: s.short,
+            long: s.long,
+            takes_value: !matches!(s.kind, Flag | NegatedFlag | Runner),
+            help: s.help,
+        })
+        .collect()
 }
 
 /// A command line that cannot be parsed: the reason in optparse's words.
@@ -536,6 +562,9 @@ fn command() -> Command {
             Value | RunnerValue if s.key == "list_format" => arg
                 .action(ArgAction::Set)
                 .value_parser(["short", "normal", "nested"]),
+            Value | RunnerValue if s.key == "completions" => arg
+                .action(ArgAction::Set)
+                .value_parser(["bash", "zsh", "fish"]),
             Value | RunnerValue if s.key == "set" => arg.action(ArgAction::Append),
             Value | RunnerValue => arg.action(ArgAction::Set),
         };
@@ -581,10 +610,20 @@ fn usage_error(err: clap::Error) -> UsageError {
         ErrorKind::InvalidValue if value.is_empty() => {
             format!("{} option requires an argument", option_name(arg))
         }
-        ErrorKind::InvalidValue => format!(
-            "option {}: invalid choice: '{value}' (choose from 'short', 'normal', 'nested')",
-            option_name(arg)
-        ),
+        ErrorKind::InvalidValue => {
+            let choices = match context(ContextKind::ValidValue) {
+                Some(ContextValue::Strings(valid)) => valid
+                    .iter()
+                    .map(|v| format!("'{v}'"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                _ => String::new(),
+            };
+            format!(
+                "option {}: invalid choice: '{value}' (choose from {choices})",
+                option_name(arg)
+            )
+        }
         ErrorKind::ValueValidation => format!(
             "option {}: invalid integer value: '{value}'",
             option_name(arg)
@@ -664,6 +703,8 @@ impl Options {
             list: flag("list") || shortlist,
             list_format,
             display: one("display"),
+            completions: one("completions").and_then(|name| Shell::from_name(&name)),
+            fabfile: one("fabfile"),
             initial_password_prompt: flag("initial_password_prompt"),
             initial_sudo_password_prompt: flag("initial_sudo_password_prompt"),
             set: strings(&matches, "set"),

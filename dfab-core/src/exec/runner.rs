@@ -98,6 +98,18 @@ impl Runner {
             );
             return Err(Stop::Exit(0));
         }
+        if let Some(shell) = options.completions {
+            let program = std::env::args_os()
+                .next()
+                .map(std::path::PathBuf::from)
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "dfab".into());
+            output::write(
+                Stream::Stdout,
+                &crate::cli::completion_script(shell, &program, &crate::cli::completed_options()),
+            );
+            return Err(Stop::Exit(0));
+        }
         replace_env(Arc::new(build_env(&options)?));
 
         let registry = registry()?;
