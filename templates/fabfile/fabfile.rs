@@ -1,4 +1,4 @@
-//! Tasks for my project: `cargo run -- --list`.
+//! Tasks for my project: `dfab --list` in this directory (or `cargo run -- --list`).
 
 use dfab_core::prelude::*;
 
@@ -8,10 +8,24 @@ fn hello(#[arg(default = "world")] name: String) {
     puts(&format!("Hello, {name}!"));
 }
 
-/// Show what is deployed locally.
+/// Show the kernel of each host, or of this machine without `-H`: `status -H web1`.
 #[task]
 fn status() -> anyhow::Result<CommandResult> {
-    local_capture("uname -a")
+    if env().host_string.is_some() {
+        run("uname -a")
+    } else {
+        local_capture("uname -a")
+    }
 }
 
-dfab_core::main!("Tasks for my project.");
+fn main() -> std::process::ExitCode {
+    Runner::new()
+        .doc("Tasks for my project.")
+        .setup(|env| {
+            // The project's container map, for `dfab actions.startup:site,web`; `--set docker_maps=…` wins.
+            if env.docker_maps.is_empty() {
+                env.docker_maps = vec![concat!(env!("CARGO_MANIFEST_DIR"), "/map.yaml").into()];
+            }
+        })
+        .run()
+}

@@ -1,0 +1,135 @@
+//! The `dfab` launcher end to end: a project from `dfab new`, built by the launcher, listed and run; an edit that
+//! rebuilds it; a broken map that stops the build with the validator's message; a single-file fabfile; no fabfile.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The cache shared by every test run, so dfab-core and its dependencies compile once (under `target/`).
+fn cache() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/dfab-launcher-test-cache")
+}
+
+fn dfab(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dfab"))
+        .args(args)
+        .current_dir(dir)
+        .env("DFAB_CACHE", cache())
+        .output()
+        .expect("dfab runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn a_new_project_builds_runs_rebuilds_and_refuses_a_broken_map() {
+    let root = tempfile::tempdir().expect("temporary directory");
+    let project = root.path().join("shop-ops");
+    let created = dfab(root.path(), &["new", project.to_str().expect("utf-8 path")]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    assert!(text(&created.stdout).starts_with("Created the fabfile project "));
+
+    let listed = dfab(&project, &["--list"]);
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let list = text(&listed.stdout);
+    assert!(list.starts_with("Tasks for my project.\n"), "{list}");
+    assert!(list.contains("\n    hello "), "{list}");
+    assert!(list.contains("\n    actions.startup "), "{list}");
+
+    // From a subdirectory, as `fab` finds fabfile.py in a parent.
+    let sub = project.join("deploy/scripts");
+    std::fs::create_dir_all(&sub).expect("subdirectory");
+    let hello = dfab(&sub, &["hello:Ada"]);
+    assert_eq!(text(&hello.stdout), "Hello, Ada!\n\nDone.\n");
+
+    let fabfile = project.join("fabfile.rs");
+    let source = std::fs::read_to_string(&fabfile).expect("fabfile");
+    std::fs::write(
+        &fabfile,
+        source.replace("Hello, {name}!", "Hi there, {name}!"),
+    )
+    .expect("edit");
+    let edited = dfab(&project, &["hello:Ada"]);
+    assert_eq!(
+        text(&edited.stdout),
+        "Hi there, Ada!\n\nDone.\n",
+        "the edit is rebuilt: {}",
+        text(&edited.stderr)
+    );
+
+    let map = project.join("map.yaml");
+    let good = std::fs::read_to_string(&map).expect("map");
+    std::fs::write(
+        &map,
+        good.replace("attaches: web_log", "attaches: web_logs"),
+    )
+    .expect("edit");
+    let broken = dfab(&project, &["hello"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let stderr = text(&broken.stderr);
+    assert!(
+        stderr.contains(
+            "map.yaml:9:13: web.attaches: volume 'web_logs' has no path; did you mean 'web_log'?"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with(&format!(
+            "dfab: the fabfile '{}' did not build (the compiler's messages are above)\n",
+            project.display()
+        )),
+        "{stderr}"
+    );
+
+    let again = dfab(root.path(), &["new", project.to_str().expect("utf-8 path")]);
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(
+        text(&again.stderr),
+        format!(
+            "dfab: '{}' already exists and is not empty: expected a new or empty directory\n",
+            project.display()
+        )
+    );
+}
+
+#[test]
+fn a_single_file_fabfile_and_no_fabfile() {
+    let root = tempfile::tempdir().expect("temporary directory");
+    let tools = root.path().join("tools");
+    std::fs::create_dir_all(&tools).expect("dir");
+    std::fs::write(
+        tools.join("fabfile.rs"),
+        "use dfab_core::prelude::*;\n\nmod extra;\n\n/// Count to three.\n#[task]\nfn count() {\n    puts(\"1 2 3\");\n}\n\ndfab_core::main!();\n",
+    )
+    .expect("fabfile");
+    std::fs::write(
+        tools.join("extra.rs"),
+        "use dfab_core::prelude::*;\n\n/// A task in a module.\n#[task]\nfn more() {\n    puts(\"more\");\n}\n",
+    )
+    .expect("module");
+    let ran = dfab(
+        root.path(),
+        &["-f", "tools/fabfile.rs", "count", "extra.more"],
+    );
+    assert_eq!(
+        text(&ran.stdout),
+        "1 2 3\nmore\n\nDone.\n",
+        "{}",
+        text(&ran.stderr)
+    );
+
+    // No fabfile here or above: the built-in tasks.
+    let empty = tempfile::tempdir().expect("temporary directory");
+    let builtins = dfab(empty.path(), &["--list"]);
+    let list = text(&builtins.stdout);
+    assert!(list.starts_with("dfab's built-in tasks"), "{list}");
+    assert!(list.contains("\n    docker.version "), "{list}");
+    let missing = dfab(empty.path(), &["-f", "nowhere.rs", "--list"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        text(&missing.stderr).starts_with("dfab: fabfile '"),
+        "{}",
+        text(&missing.stderr)
+    );
+}
