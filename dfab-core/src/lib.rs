@@ -16,6 +16,8 @@
 //!
 //! The runner reads Fabric 1.x's command line (`uname`, `deploy:prod,branch=main`, `-H`, `-P`, `--list`, …).
 
+#![warn(missing_docs)]
+
 extern crate self as dfab_core;
 
 pub mod actions;

@@ -423,6 +423,19 @@ fn perform(
 pub struct ContainerFabric;
 
 /// The map actions for fabfile code: `container_fabric().startup("site.web")`.
+///
+/// ```no_run
+/// use dfab_core::prelude::*;
+/// use dfab_core::actions::container_fabric;
+///
+/// /// Roll out the web tier: the maps come from `env.docker_maps`.
+/// #[task]
+/// fn rollout() -> anyhow::Result<()> {
+///     container_fabric().update("site.web")?;
+///     container_fabric().perform(dfab_core::actions::Action::Restart, "site.worker")
+/// }
+/// # dfab_core::main!();
+/// ```
 pub fn container_fabric() -> ContainerFabric {
     ContainerFabric
 }

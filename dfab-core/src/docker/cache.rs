@@ -26,6 +26,21 @@ fn cache() -> &'static Mutex<HashMap<Key, Slot>> {
 /// The Docker client of the current host (or of the local engine when there is no host), the counterpart of
 /// docker-fabric's `docker_fabric()`. Cached per host string and base URL; a client whose SSH connection was
 /// replaced is made again.
+///
+/// ```no_run
+/// use dfab_core::prelude::*;
+///
+/// /// Count each host's containers: `count -H web1,web2`.
+/// #[task]
+/// fn count() -> anyhow::Result<usize> {
+///     let client = dfab_core::docker::docker_client()?;
+///     let containers = client.call("listing containers", |docker| async move {
+///         docker.list_containers(None).await
+///     })?;
+///     Ok(containers.len())
+/// }
+/// # dfab_core::main!();
+/// ```
 pub fn docker_client() -> Result<Arc<DockerClient>, DockerError> {
     let env = env();
     let key = Key {

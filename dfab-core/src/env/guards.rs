@@ -90,6 +90,18 @@ pub fn settings<K: Into<String>, V: Into<Value>>(
 }
 
 /// Remote working directory for `run`, `sudo`, `put` and `get`.
+///
+/// ```
+/// use dfab_core::prelude::*;
+///
+/// {
+///     let _app = cd("/srv/app");
+///     let _logs = cd("logs");
+///     assert_eq!(env().cwd, "/srv/app/logs");
+/// }
+/// // Each guard undid its own change when it was dropped.
+/// assert_eq!(env().cwd, "");
+/// ```
 pub fn cd(path: &str) -> Guard {
     let path = path.to_owned();
     change(|e| &mut e.cwd, move |old| join_dir(old, &path))

@@ -60,6 +60,21 @@ pub fn registry() -> anyhow::Result<&'static Registry> {
 
 /// Runs a task given as a task string (`"deploy:prod,branch=main"`) on `hosts`, or on the hosts its task
 /// string, attribute or the env name when `hosts` is empty; returns each host's value, like Fabric's `execute`.
+///
+/// ```
+/// use dfab_core::prelude::*;
+///
+/// /// Name the release.
+/// #[task]
+/// fn build(#[arg(default = "fast")] mode: String) -> anyhow::Result<String> {
+///     Ok(format!("release-{mode}"))
+/// }
+///
+/// // No hosts anywhere: the task runs once, locally.
+/// let results = execute("build:mode=full", &[])?;
+/// assert_eq!(results["<local-only>"].to_string(), "release-full");
+/// # Ok::<(), anyhow::Error>(())
+/// ```
 pub fn execute(task: &str, hosts: &[&str]) -> anyhow::Result<Results> {
     let mut call = TaskString::parse(task);
     if !hosts.is_empty() {

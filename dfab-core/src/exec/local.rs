@@ -14,6 +14,15 @@ pub fn local(command: &str) -> anyhow::Result<CommandResult> {
 }
 
 /// Runs `command` locally and captures its output instead of printing it (Fabric's `capture=True`).
+///
+/// ```
+/// use dfab_core::prelude::*;
+///
+/// let result = local_capture("echo built; echo warning >&2")?;
+/// assert_eq!(result.stdout, "built");
+/// assert!(!result.failed);
+/// # Ok::<(), anyhow::Error>(())
+/// ```
 pub fn local_capture(command: &str) -> anyhow::Result<CommandResult> {
     run_local(command, true)
 }

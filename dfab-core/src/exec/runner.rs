@@ -18,6 +18,20 @@ use crate::task::{
 };
 
 /// Runs a fabfile binary: options, env, task list, tasks. Build it in `main`, or use [`crate::main()`].
+///
+/// ```no_run
+/// use dfab_core::prelude::*;
+///
+/// fn main() -> std::process::ExitCode {
+///     Runner::new()
+///         .doc("Tasks for the shop backend.")
+///         // A Python fabfile's module-level `env.roledefs = {…}`.
+///         .setup(|env| {
+///             env.roledefs.insert("web".into(), vec!["web1".into(), "web2".into()]);
+///         })
+///         .run()
+/// }
+/// ```
 #[derive(Default)]
 pub struct Runner {
     doc: Option<&'static str>,

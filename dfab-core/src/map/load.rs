@@ -20,6 +20,26 @@ pub struct Loaded {
 
 /// Reads and checks a map document; `source` names it in messages. The name comes from `name` when given and
 /// not empty, else from the document's `name` key. Every problem is reported, not just the first.
+///
+/// ```
+/// use dfab_core::env::Env;
+/// use dfab_core::map::{load_map_str, Graph, Item};
+///
+/// let yaml = "name: site\napp: {instances: [a, b]}\nweb: {links: app.a}\n";
+/// let site = load_map_str(yaml, None, "site.yaml", &Env::default())?.map;
+/// let graph = Graph::new(&site, &Env::default())?;
+/// let web = Item::Container { config: "web".into(), instance: None };
+/// let order: Vec<String> = graph.start_order(&[web]).iter().map(ToString::to_string).collect();
+/// assert_eq!(order, ["image app:latest", "app.a", "image web:latest", "web"]);
+///
+/// let broken = load_map_str("name: site\nweb: {linsk: app}\n", None, "site.yaml", &Env::default());
+/// let error = broken.err().expect("a misspelt key");
+/// assert_eq!(
+///     error.problems[0].to_string(),
+///     "site.yaml:2:7: web.linsk: unknown container key 'linsk'; did you mean 'links'?"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn load_map_str(
     text: &str,
     name: Option<&str>,
@@ -78,6 +98,20 @@ pub fn load_map_file(path: impl AsRef<Path>, name: Option<&str>) -> Result<Loade
 
 /// Checks a map file without a fabfile's env (for `build.rs`): `!env` values need only be named. Returns the
 /// warnings; errors list every problem with its line and column.
+///
+/// A fabfile crate's `build.rs`, so that `cargo build` refuses a broken map:
+///
+/// ```no_run
+/// fn main() {
+///     println!("cargo:rerun-if-changed=map.yaml");
+///     if let Err(error) = dfab_core::map::validate_map_file("map.yaml") {
+///         for problem in &error.problems {
+///             eprintln!("{problem}");
+///         }
+///         std::process::exit(1);
+///     }
+/// }
+/// ```
 pub fn validate_map_file(path: impl AsRef<Path>) -> Result<Vec<Problem>, MapError> {
     let path = path.as_ref();
     let text = read_file(path, "map")?;

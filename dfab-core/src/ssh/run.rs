@@ -40,6 +40,21 @@ pub struct RunOptions {
 }
 
 /// Runs a shell command on the current host.
+///
+/// ```no_run
+/// use dfab_core::prelude::*;
+///
+/// /// Restart the app on every host: `restart -H web1,web2`.
+/// #[task]
+/// fn restart() -> anyhow::Result<()> {
+///     let _dir = cd("/srv/app");
+///     let status = run("git rev-parse --short HEAD")?;
+///     puts(&format!("restarting at {}", status.stdout));
+///     sudo("systemctl restart app")?;
+///     Ok(())
+/// }
+/// # dfab_core::main!();
+/// ```
 pub fn run(command: &str) -> anyhow::Result<CommandResult> {
     run_with(command, &RunOptions::default())
 }

@@ -83,6 +83,20 @@ pub struct GetOptions {
 }
 
 /// Uploads local files, directories or globs to the current host.
+///
+/// ```no_run
+/// use dfab_core::prelude::*;
+///
+/// /// Ship the built archives and fetch the log: `ship -H web1`.
+/// #[task]
+/// fn ship() -> anyhow::Result<()> {
+///     let sent = put("dist/*.tar.gz", "/srv/releases/")?;
+///     puts(&format!("{} file(s) uploaded", sent.paths.len()));
+///     get("/var/log/app.log", "logs/%(host)s/app.log")?;
+///     Ok(())
+/// }
+/// # dfab_core::main!();
+/// ```
 pub fn put(local: &str, remote: &str) -> anyhow::Result<Transferred> {
     put_with(local, remote, &PutOptions::default())
 }
