@@ -102,14 +102,13 @@ pub fn load_map_file(path: impl AsRef<Path>, name: Option<&str>) -> Result<Loade
 /// A fabfile crate's `build.rs`, so that `cargo build` refuses a broken map:
 ///
 /// ```no_run
-/// fn main() {
-///     println!("cargo:rerun-if-changed=map.yaml");
-///     if let Err(error) = dfab_core::map::validate_map_file("map.yaml") {
-///         for problem in &error.problems {
-///             eprintln!("{problem}");
-///         }
-///         std::process::exit(1);
+/// // The body of build.rs's `main`.
+/// println!("cargo:rerun-if-changed=map.yaml");
+/// if let Err(error) = dfab_core::map::validate_map_file("map.yaml") {
+///     for problem in &error.problems {
+///         eprintln!("{problem}");
 ///     }
+///     std::process::exit(1);
 /// }
 /// ```
 pub fn validate_map_file(path: impl AsRef<Path>) -> Result<Vec<Problem>, MapError> {
