@@ -356,9 +356,18 @@ fn selectors_and_maps_are_checked() {
             &maps,
             "actions.perform:create,m,web,dry_run=true",
             "actions.pull_images:m.web,dry_run=true",
+            "actions.startup:web,map_name=m,dry_run=true",
         ])
         .stdout_has("docker: (dry run) Creating container 'm.web' from image 'busybox:latest'.\n")
+        .stdout_has("docker: (dry run) Starting container 'm.web'.\n")
         .stdout_has("docker: (dry run) Pulling image 'busybox:latest'.\n")
+        .run();
+    Test::new()
+        .args(&["--set", &maps, "actions.startup:m,web,map_name=m"])
+        .stderr(&abort(
+            "map_name=m names the map, so give only the configuration before it: actions.startup:web,map_name=m",
+        ))
+        .status(1)
         .run();
     Test::new()
         .args(&["--set", &maps, "actions.perform:boot,m,web"])

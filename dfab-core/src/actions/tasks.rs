@@ -67,14 +67,24 @@ fn targets(
 
 /// Plans and carries out `action`: on each client's `fabric_host` when the targeted configurations (or their map)
 /// name clients, else on the current host's engine (or the local one); or only prints the plans.
+/// `map_name` is the original's way to name the map (`actions.startup:web,map_name=site`); the selector is then
+/// the first argument alone.
 fn run(
     action: Action,
-    first: &str,
-    second: Option<&str>,
+    (first, second): (&str, Option<&str>),
+    map_name: Option<&str>,
     instances: Option<Vec<String>>,
     dry_run: bool,
     options: PlanOptions,
 ) -> anyhow::Result<()> {
+    let (first, second) = match (map_name, second) {
+        (Some(map), None) => (map, Some(first)),
+        (Some(map), Some(_)) => bail!(
+            "map_name={map} names the map, so give only the configuration before it: \
+             actions.startup:web,map_name={map}"
+        ),
+        (None, second) => (first, second),
+    };
     let maps = loaded_maps()?;
     let (map, items) = targets(&maps, first, second, &instances.unwrap_or_default())?;
     let clients = configured_clients()?.unwrap_or_default();
@@ -228,9 +238,10 @@ macro_rules! simple_action {
             map: String,
             config: Option<String>,
             instances: Option<Vec<String>>,
+            map_name: Option<String>,
             #[arg(default = false)] dry_run: bool,
         ) -> anyhow::Result<()> {
-            run($action, &map, config.as_deref(), instances, dry_run, PlanOptions::default())
+            run($action, (&map, config.as_deref()), map_name.as_deref(), instances, dry_run, PlanOptions::default())
         }
     };
     ($(#[$doc:meta])* $name:ident, $action:expr, remove_persistent) => {
@@ -240,6 +251,7 @@ macro_rules! simple_action {
             map: String,
             config: Option<String>,
             instances: Option<Vec<String>>,
+            map_name: Option<String>,
             #[arg(default = true)] remove_persistent: bool,
             #[arg(default = false)] remove_attached: bool,
             #[arg(default = false)] dry_run: bool,
@@ -249,7 +261,7 @@ macro_rules! simple_action {
                 remove_attached,
                 ..PlanOptions::default()
             };
-            run($action, &map, config.as_deref(), instances, dry_run, options)
+            run($action, (&map, config.as_deref()), map_name.as_deref(), instances, dry_run, options)
         }
     };
 }
@@ -272,6 +284,7 @@ fn restart(
     map: String,
     config: Option<String>,
     instances: Option<Vec<String>>,
+    map_name: Option<String>,
     #[arg(default = false)] restart_exec_commands: bool,
     #[arg(default = false)] dry_run: bool,
 ) -> anyhow::Result<()> {
@@ -281,8 +294,8 @@ fn restart(
     };
     run(
         Action::Restart,
-        &map,
-        config.as_deref(),
+        (&map, config.as_deref()),
+        map_name.as_deref(),
         instances,
         dry_run,
         options,
@@ -311,6 +324,7 @@ fn update(
     map: String,
     config: Option<String>,
     instances: Option<Vec<String>>,
+    map_name: Option<String>,
     #[arg(default = "full")] check_exec_commands: ExecCheck,
     #[arg(default = false)] skip_limit_reset: bool,
     #[arg(default = false)] update_persistent: bool,
@@ -330,8 +344,8 @@ fn update(
     };
     run(
         Action::Update,
-        &map,
-        config.as_deref(),
+        (&map, config.as_deref()),
+        map_name.as_deref(),
         instances,
         dry_run,
         options,
@@ -357,6 +371,7 @@ fn kill(
     map: String,
     config: Option<String>,
     instances: Option<Vec<String>>,
+    map_name: Option<String>,
     #[arg(default = "SIGKILL")] signal: String,
     #[arg(default = false)] dry_run: bool,
 ) -> anyhow::Result<()> {
@@ -366,8 +381,8 @@ fn kill(
     };
     run(
         Action::Kill,
-        &map,
-        config.as_deref(),
+        (&map, config.as_deref()),
+        map_name.as_deref(),
         instances,
         dry_run,
         options,
@@ -380,6 +395,7 @@ fn kill(
 fn pull_images(
     map: String,
     config: Option<String>,
+    map_name: Option<String>,
     #[arg(default = true)] pull_all_images: bool,
     #[arg(default = false)] dry_run: bool,
 ) -> anyhow::Result<()> {
@@ -389,8 +405,8 @@ fn pull_images(
     };
     run(
         Action::PullImages,
-        &map,
-        config.as_deref(),
+        (&map, config.as_deref()),
+        map_name.as_deref(),
         None,
         dry_run,
         options,
@@ -404,13 +420,14 @@ fn perform(
     map: String,
     config: Option<String>,
     instances: Option<Vec<String>>,
+    map_name: Option<String>,
     #[arg(default = false)] dry_run: bool,
 ) -> anyhow::Result<()> {
     let action: Action = action.parse().map_err(|e: String| anyhow!(e))?;
     run(
         action,
-        &map,
-        config.as_deref(),
+        (&map, config.as_deref()),
+        map_name.as_deref(),
         instances,
         dry_run,
         PlanOptions::default(),
@@ -443,7 +460,14 @@ pub fn container_fabric() -> ContainerFabric {
 impl ContainerFabric {
     /// Runs `action` on `selector` (`map.config`, `map.config.instance`, a group, or `config` with one map).
     pub fn perform(&self, action: Action, selector: &str) -> anyhow::Result<()> {
-        run(action, selector, None, None, false, PlanOptions::default())
+        run(
+            action,
+            (selector, None),
+            None,
+            None,
+            false,
+            PlanOptions::default(),
+        )
     }
 
     /// `actions.startup` in code.
