@@ -159,6 +159,34 @@ fn count_containers() -> anyhow::Result<usize> {
     Ok(containers.len())
 }
 
+/// Publish web content to the example map's host directory and start its web server: `publish:site/`.
+///
+/// On a host (`-H`) the files go up with `put` through a temporary path and `sudo`; locally they are copied.
+#[task]
+fn publish(content: String) -> anyhow::Result<()> {
+    let root = match env().get("example_root") {
+        Some(dfab_core::env::Value::String(root)) => root,
+        _ => anyhow::bail!("example_root is not set: --set example_root=/srv/example"),
+    };
+    let www = format!("{root}/www");
+    if env().host_string.is_some() {
+        sudo(&format!("mkdir -p {www}"))?;
+        let sent = put_with(
+            &format!("{content}/*"),
+            &www,
+            &PutOptions {
+                use_sudo: true,
+                ..PutOptions::default()
+            },
+        )?;
+        puts(&format!("{} file(s) published", sent.paths.len()));
+    } else {
+        let _from = lcd(&content);
+        local(&format!("mkdir -p {www} && cp -R . {www}/"))?;
+    }
+    dfab_core::actions::container_fabric().startup("example_map.web_server")
+}
+
 fn main() -> std::process::ExitCode {
     // The counterpart of a Python fabfile's module-level `env.roledefs = {...}`.
     Runner::new()

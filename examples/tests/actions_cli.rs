@@ -305,6 +305,24 @@ fn the_example_map_starts_up_with_the_readmes_command() {
         "the web server uses the app servers' socket volume"
     );
 
+    // The project task: content into the host directory the web server serves, the server already up.
+    let site = tempfile::tempdir().expect("content directory");
+    std::fs::write(site.path().join("index.html"), "<h1>example</h1>\n").expect("page");
+    Test::new()
+        .args(&["--set", &set, &format!("publish:{}", site.path().display())])
+        .stdout_has("docker: nothing to do in 0.0 s\n")
+        .run();
+    assert_eq!(
+        docker(&[
+            "exec",
+            "example_map.web_server",
+            "wget",
+            "-qO-",
+            "http://localhost/"
+        ]),
+        "<h1>example</h1>"
+    );
+
     let host = format!("root@127.0.0.1:{}", t.port);
     let ssh = over_ssh(&t, &host, &set);
     let ssh: Vec<&str> = ssh.iter().map(String::as_str).collect();

@@ -19,6 +19,7 @@ Available commands:
     fetch                         Download files into `HOST/PATH` (or a templ...
     hello                         Greet someone from the current host.
     hi                            Greet someone from the current host.
+    publish                       Publish web content to the example map's ho...
     release                       Run `build` on every host through `execute`...
     shell                         Open an interactive shell on each host.
     show_env                      Show env keys named as arguments: `show_env...
@@ -69,6 +70,7 @@ Available commands (remember to call as module.[...].task):
     fetch
     hello
     hi
+    publish
     release
     shell
     show_env
@@ -108,7 +110,7 @@ Available commands (remember to call as module.[...].task):
         version
 ";
 
-const SHORT: &str = "announce\nask\nbuild\ncount_containers\ndeploy\ndocker_cli\nfail\nfetch\nhello\nhi\nrelease\nshell\nshow_env\ntool\nupload\nuptime\nactions.create\nactions.kill\nactions.perform\nactions.pull_images\nactions.remove\nactions.restart\nactions.script\nactions.shutdown\nactions.single_cmd\nactions.start\nactions.startup\nactions.stop\nactions.update\ndb\ndb.migrate\ndb.seed\ndocker.cleanup_containers\ndocker.cleanup_images\ndocker.get_ip\ndocker.get_ipv6\ndocker.list_containers\ndocker.list_images\ndocker.list_networks\ndocker.list_volumes\ndocker.load_image\ndocker.remove_all_containers\ndocker.reset_socat\ndocker.save_image\ndocker.version\n";
+const SHORT: &str = "announce\nask\nbuild\ncount_containers\ndeploy\ndocker_cli\nfail\nfetch\nhello\nhi\npublish\nrelease\nshell\nshow_env\ntool\nupload\nuptime\nactions.create\nactions.kill\nactions.perform\nactions.pull_images\nactions.remove\nactions.restart\nactions.script\nactions.shutdown\nactions.single_cmd\nactions.start\nactions.startup\nactions.stop\nactions.update\ndb\ndb.migrate\ndb.seed\ndocker.cleanup_containers\ndocker.cleanup_images\ndocker.get_ip\ndocker.get_ipv6\ndocker.list_containers\ndocker.list_images\ndocker.list_networks\ndocker.list_volumes\ndocker.load_image\ndocker.remove_all_containers\ndocker.reset_socat\ndocker.save_image\ndocker.version\n";
 
 #[test]
 fn list_formats() {
