@@ -333,6 +333,44 @@ fn the_example_map_starts_up_with_the_readmes_command() {
             "[{host}] Executing task 'actions.startup'\n[{host}] docker: nothing to do in 0.0 s\n\nDone.\nDisconnecting from {host}... done.\n"
         ))
         .run();
+    // restart, stop, remove, create and start through sshd.
+    let started = |name: &str| docker(&["inspect", "-f", "{{.State.StartedAt}}", name]);
+    let before = started("example_map.app_server.instance1");
+    Test::new()
+        .args(&ssh)
+        .args(&["actions.restart:example_map,app_server,instances=instance1"])
+        .stdout_has("docker: Stopping container 'example_map.app_server.instance1'.\n")
+        .stdout_has("docker: Starting container 'example_map.app_server.instance1'.\n")
+        .stdout_has("docker: 1 started, 1 stopped in ")
+        .run();
+    assert_ne!(before, started("example_map.app_server.instance1"));
+    Test::new()
+        .args(&ssh)
+        .args(&[
+            "actions.stop:example_map,web_server",
+            "actions.remove:example_map,web_server",
+        ])
+        .stdout_has("docker: Stopping container 'example_map.web_server'.\n")
+        .stdout_has("docker: Removing container 'example_map.web_server'.\n")
+        .run();
+    Test::new()
+        .args(&ssh)
+        .args(&["actions.create:example_map,web_server"])
+        .stdout_has(
+            "docker: Creating container 'example_map.web_server' from image 'busybox:latest'.\n",
+        )
+        .stdout_has("docker: 1 created in ")
+        .run();
+    let status = |name: &str| docker(&["inspect", "-f", "{{.State.Status}}", name]);
+    assert_eq!(status("example_map.web_server"), "created");
+    Test::new()
+        .args(&ssh)
+        .args(&["actions.start:example_map,web_server"])
+        .stdout_has("docker: Starting container 'example_map.web_server'.\n")
+        .stdout_has("docker: 1 started in ")
+        .run();
+    assert_eq!(status("example_map.web_server"), "running");
+
     Test::new()
         .args(&ssh)
         .args(&["actions.shutdown:example_map,__all__"])
