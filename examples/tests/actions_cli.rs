@@ -41,6 +41,34 @@ fn over_ssh(t: &TestEnv, host: &str, set: &str) -> Vec<String> {
     .collect()
 }
 
+/// A map file in a temporary directory, and the `--set` value that loads it.
+struct MapFile {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    set: String,
+}
+
+impl MapFile {
+    /// `file` in a new temporary directory, holding `yaml`.
+    fn new(file: &str, yaml: &str) -> MapFile {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join(file);
+        let set = format!("docker_maps={}", path.display());
+        let map = MapFile {
+            _dir: dir,
+            path,
+            set,
+        };
+        map.write(yaml);
+        map
+    }
+
+    /// Replaces the map's text.
+    fn write(&self, yaml: &str) {
+        std::fs::write(&self.path, yaml).expect("map file");
+    }
+}
+
 fn clean() {
     docker(&[
         "rm",
@@ -385,10 +413,8 @@ fn selectors_and_maps_are_checked() {
     let Some(_t) = test_env::test_env() else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let map = dir.path().join("m.yaml");
-    std::fs::write(&map, "name: m\nweb: {image: /busybox:latest}\n").expect("map file");
-    let maps = format!("docker_maps={}", map.display());
+    let map = MapFile::new("m.yaml", "name: m\nweb: {image: /busybox:latest}\n");
+    let maps = map.set.clone();
     Test::new()
         .args(&["--set", &maps, "actions.startup:m,wbe"])
         .stderr(&abort(
@@ -432,10 +458,10 @@ fn selectors_and_maps_are_checked() {
         ))
         .status(1)
         .run();
-    std::fs::write(&map, "name: m\nweb: {links: db}\n").expect("map file");
+    map.write("name: m\nweb: {links: db}\n");
     Test::new()
         .args(&["--set", &maps, "actions.startup:m,web"])
-        .stderr_has(&format!("{}:2:14: ", map.display()))
+        .stderr_has(&format!("{}:2:14: ", map.path.display()))
         .stderr_has("web.links: no container configuration 'db'")
         .status(1)
         .run();
@@ -641,14 +667,11 @@ fn containers_the_map_does_not_own_are_left_alone() {
     let Some(_t) = test_env::test_env() else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let map = dir.path().join("own.yaml");
-    std::fs::write(
-        &map,
+    let map = MapFile::new(
+        "own.yaml",
         "name: own\nweb: {image: /busybox:latest, create_options: {command: \"/bin/sleep 600\"}, stop_timeout: 1}\n",
-    )
-    .expect("map");
-    let set = format!("docker_maps={}", map.display());
+    );
+    let set = map.set.clone();
     let squat = |extra: &[&str], image: &str| {
         docker(&["rm", "-f", "own.web"]);
         let args = [
@@ -713,19 +736,14 @@ fn update_changes_networks_limits_and_exec_commands_in_place() {
     let Some(_t) = test_env::test_env() else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let map = dir.path().join("inplace.yaml");
+    let map = MapFile::new("inplace.yaml", "");
     let write = |networks: &str, host_config: &str| {
-        std::fs::write(
-            &map,
-            format!(
-                "name: inplace\nnetworks: {{front: {{}}, back: {{}}}}\n\
+        map.write(&format!(
+            "name: inplace\nnetworks: {{front: {{}}, back: {{}}}}\n\
                  web:\n  image: /busybox:latest\n  stop_timeout: 1\n  networks: [{networks}]\n\
                  \x20 exec_commands: [\"sleep 1001\"]\n  host_config: {{{host_config}}}\n\
                  \x20 create_options: {{command: \"/bin/sleep 600\"}}\n"
-            ),
-        )
-        .expect("map");
+        ));
     };
     let clean = || {
         docker(&["rm", "-f", "inplace.web"]);
@@ -733,7 +751,7 @@ fn update_changes_networks_limits_and_exec_commands_in_place() {
     };
     clean();
     write("front", "mem_limit: 64m");
-    let set = format!("docker_maps={}", map.display());
+    let set = map.set.clone();
     let update = || Test::new().args(&["--set", &set, "actions.update:inplace,web"]);
     Test::new()
         .args(&["--set", &set, "actions.startup:inplace,web"])
@@ -816,14 +834,11 @@ fn a_missing_image_with_no_registry_stops_at_the_pull() {
     let Some(_t) = test_env::test_env() else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let map = dir.path().join("gone.yaml");
-    std::fs::write(
-        &map,
+    let map = MapFile::new(
+        "gone.yaml",
         "name: gone\nnetworks: {net: {}}\nweb: {image: /dfabtest-missing:1, networks: [net]}\n",
-    )
-    .expect("map");
-    let set = format!("docker_maps={}", map.display());
+    );
+    let set = map.set.clone();
     let stderr = Test::new()
         .args(&["--set", &set, "actions.startup:gone,web"])
         .stdout_has("docker: Pulling image 'dfabtest-missing:1'.\n")
@@ -846,12 +861,9 @@ fn update_checks_do_not_repeat_the_originals_bugs() {
     let Some(_t) = test_env::test_env() else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let map = dir.path().join("bugs.yaml");
+    let map = MapFile::new("bugs.yaml", "");
     let write = |web_networks: &str| {
-        std::fs::write(
-            &map,
-            format!(
+        map.write(&format!(
                 "name: bugs\nnetworks: {{front: {{}}, back: {{}}}}\n\
                  store: {{image: /busybox:latest, shares: [/data], stop_timeout: 1, create_options: {{command: \"/bin/sleep 600\"}}}}\n\
                  web:\n  image: /busybox:latest\n  uses: store\n  stop_timeout: 1\n  networks: [{web_networks}]\n\
@@ -860,9 +872,7 @@ fn update_checks_do_not_repeat_the_originals_bugs() {
                  \x20   environment: {{PORT: 8080, DEBUG: false, RATIO: 1.5}}\n\
                  worker:\n  image: /busybox:latest\n  stop_timeout: 1\n\
                  \x20 create_options: {{command: \"/bin/sleep 600\", environment: [\"MODE=batch\", \"LEVEL=3\"]}}\n"
-            ),
-        )
-        .expect("map");
+        ));
     };
     let clean = || {
         docker(&["rm", "-f", "bugs.web", "bugs.store", "bugs.worker"]);
@@ -870,7 +880,7 @@ fn update_checks_do_not_repeat_the_originals_bugs() {
     };
     clean();
     write("front");
-    let set = format!("docker_maps={}", map.display());
+    let set = map.set.clone();
     Test::new()
         .args(&["--set", &set, "actions.startup:bugs,web;worker"])
         .run();
