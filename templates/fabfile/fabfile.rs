@@ -14,7 +14,7 @@ fn status() -> anyhow::Result<CommandResult> {
     if env().host_string.is_some() {
         run("uname -a")
     } else {
-        local_capture("uname -a")
+        local("uname -a")
     }
 }
 
