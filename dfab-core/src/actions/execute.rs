@@ -82,7 +82,16 @@ pub fn execute(
         // Worker threads print with the task's host prefix, so they take its env.
         crate::env::replace_env(Arc::clone(&current));
         while let Some(index) = Board::take(&board, &changed, schedule) {
-            let result = run_job(&schedule.jobs[index]);
+            // A panic must still mark the job done, or the other workers would wait for it forever.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_job(&schedule.jobs[index])
+            }))
+            .unwrap_or_else(|_| {
+                Err(format!(
+                    "{} failed: a worker panicked",
+                    schedule.jobs[index].0
+                ))
+            });
             let mut board = board.lock().unwrap_or_else(|p| p.into_inner());
             board.done[index] = true;
             if let Err(error) = result {
