@@ -22,11 +22,12 @@ const TEMPLATE: [(&str, &str); 5] = [
     ),
 ];
 
-/// Where the template's manifest expects dfab-core, relative to `templates/fabfile`.
-const TEMPLATE_CORE_PATH: &str = "\"../../dfab-core\"";
+/// The template's placeholders (cargo-generate's syntax): the package name and dfab-core's path.
+const NAME_PLACEHOLDER: &str = "{{project-name}}";
+const CORE_PLACEHOLDER: &str = "{{dfab_core}}";
 
-/// Writes a new project into `dir` (created if missing, refused if it has files): the package named after the
-/// directory, dfab-core as a path dependency on this checkout.
+/// Writes a new project into `dir` (created if missing, refused if it has files): the template's placeholders filled
+/// as cargo-generate would, the package named after the directory and dfab-core a path dependency on this checkout.
 pub fn create(dir: &Path) -> Result<(), LaunchError> {
     let io = |what, path: &Path| {
         let path = path.to_path_buf();
@@ -47,16 +48,13 @@ pub fn create(dir: &Path) -> Result<(), LaunchError> {
             Path::new(env!("CARGO_MANIFEST_DIR")),
         ))?;
     let name = package_name(dir);
+    // Inside the manifest's quotes: escaped as a TOML (and Rust) string, without its own quotes.
+    let quoted = format!("{:?}", core.display().to_string());
+    let core = &quoted[1..quoted.len() - 1];
     for (file, text) in TEMPLATE {
-        let text = if file == "Cargo.toml" {
-            text.replace(
-                TEMPLATE_CORE_PATH,
-                &format!("{:?}", core.display().to_string()),
-            )
-            .replacen("name = \"fabfile\"", &format!("name = \"{name}\""), 1)
-        } else {
-            text.to_owned()
-        };
+        let text = text
+            .replace(NAME_PLACEHOLDER, &name)
+            .replace(CORE_PLACEHOLDER, core);
         let path = dir.join(file);
         std::fs::write(&path, text).map_err(io("write", &path))?;
     }
@@ -103,9 +101,15 @@ mod tests {
     }
 
     #[test]
-    fn the_template_points_at_dfab_core() {
+    fn the_template_has_the_placeholders() {
         let manifest = TEMPLATE[0].1;
-        assert!(manifest.contains(TEMPLATE_CORE_PATH), "{manifest}");
-        assert!(manifest.contains("name = \"fabfile\""), "{manifest}");
+        assert!(manifest.contains(CORE_PLACEHOLDER), "{manifest}");
+        assert!(manifest.contains(NAME_PLACEHOLDER), "{manifest}");
+        for (file, text) in &TEMPLATE[1..] {
+            assert!(
+                !text.contains("{{"),
+                "{file} has a placeholder dfab new does not fill"
+            );
+        }
     }
 }
