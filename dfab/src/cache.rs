@@ -4,6 +4,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::ffi::OsString;
 use std::hash::{Hash, Hasher};
 use std::io::BufRead;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
@@ -68,8 +69,6 @@ pub fn exec(binary: &Path, args: &[OsString]) -> Result<ExitCode, LaunchError> {
         None => ExitCode::from(1),
     })
 }
-
-use std::os::unix::process::CommandExt as _;
 
 /// A crate in the cache whose binary is the fabfile itself (its path in the manifest, so compiler messages name
 /// the user's file), built against this checkout's dfab-core.

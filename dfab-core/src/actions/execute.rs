@@ -245,10 +245,9 @@ fn run_step(
 ) -> Result<(), String> {
     let name = step.name.clone();
     let what = step.to_string();
-    let call = engine_message;
     match (&step.kind, &step.item) {
         (StepKind::Pull, _) => {
-            super::pull::pull(client, &what, &name, client_config, env).map_err(call)
+            super::pull::pull(client, &what, &name, client_config, env).map_err(engine_message)
         }
         (StepKind::CreateNetwork, Item::Network(network)) => {
             let settings = map.networks.get(network).cloned().unwrap_or_default();
@@ -265,7 +264,7 @@ fn run_step(
                     .await
                     .map(drop)
                 })
-                .map_err(call)
+                .map_err(engine_message)
         }
         (StepKind::CreateVolume, Item::Volume { alias, .. }) => {
             let settings = map.volumes.get(alias).cloned().unwrap_or_default();
@@ -285,7 +284,7 @@ fn run_step(
                     .await
                     .map(drop)
                 })
-                .map_err(call)
+                .map_err(engine_message)
         }
         (StepKind::PrepareVolume { owner, permissions }, _) => {
             prepare_volume(client, &name, owner.as_deref(), permissions.as_deref(), env)
@@ -304,7 +303,7 @@ fn run_step(
                     .await
                     .map(drop)
                 })
-                .map_err(call)
+                .map_err(engine_message)
         }
         (StepKind::ConnectNetworks { .. }, Item::Container { config, .. }) => {
             let endpoints = map
@@ -333,7 +332,7 @@ fn run_step(
                     )
                     .await
                 })
-                .map_err(call)
+                .map_err(engine_message)
         }
         (StepKind::UpdateInPlace { .. }, Item::Container { config, instance }) => {
             // Only the host config's limits and restart policy matter here, not the image.
@@ -344,7 +343,7 @@ fn run_step(
                     &what,
                     |d| async move { d.update_container(&name, update).await },
                 )
-                .map_err(call)
+                .map_err(engine_message)
         }
         (StepKind::Start, Item::Container { config, .. }) => {
             client
@@ -355,7 +354,7 @@ fn run_step(
                     )
                     .await
                 })
-                .map_err(call)?;
+                .map_err(engine_message)?;
             if let Some(delay) = map.container(config).and_then(|c| c.start_delay) {
                 std::thread::sleep(Duration::from_secs_f64(delay.max(0.0)));
             }
@@ -410,7 +409,7 @@ fn run_step(
                         .await
                         .map(drop)
                     })
-                    .map_err(call)?;
+                    .map_err(engine_message)?;
             }
             Ok(())
         }
@@ -434,7 +433,7 @@ fn run_step(
                     )
                     .await
                 })
-                .map_err(call)
+                .map_err(engine_message)
         }
         (StepKind::RemoveVolume, _) => client
             .call(&what, |d| async move {
@@ -444,16 +443,16 @@ fn run_step(
                 )
                 .await
             })
-            .map_err(call),
+            .map_err(engine_message),
         (StepKind::RemoveNetwork, _) => client
             .call(&what, |d| async move { d.remove_network(&name).await })
-            .map_err(call),
+            .map_err(engine_message),
         (StepKind::Remove, _) => client
             .call(&what, |d| async move {
                 d.remove_container(&name, None::<RemoveContainerOptions>)
                     .await
             })
-            .map_err(call),
+            .map_err(engine_message),
         (StepKind::Kill { signal }, _) => {
             let signal = signal.clone();
             client
@@ -461,7 +460,7 @@ fn run_step(
                     d.kill_container(&name, Some(KillContainerOptions { signal }))
                         .await
                 })
-                .map_err(call)
+                .map_err(engine_message)
         }
         (kind, item) => Err(format!("cannot {kind:?} {item}")),
     }

@@ -131,7 +131,7 @@ impl Observed {
                     .insert(name, vec!["forced by force_update".to_owned()]);
                 continue;
             }
-            let image = configured_image(graph, item);
+            let image = graph.image(item);
             let expected =
                 create_body(map, config, instance.as_deref(), &image, client_config, env)?;
             if !image_ids.contains_key(&image) {
@@ -221,7 +221,7 @@ impl Observed {
             } else if let Some(project) = labels.get(COMPOSE_LABEL) {
                 Some(format!("it belongs to the Compose project '{project}'"))
             } else {
-                let wanted = configured_image(graph, item);
+                let wanted = graph.image(item);
                 let target = name.clone();
                 let live = client.call("inspecting a container", |d| async move {
                     d.inspect_container(
@@ -375,18 +375,6 @@ fn processes(client: &DockerClient, name: &str) -> Result<Vec<(Option<u32>, Stri
             (uid, row.last().cloned().unwrap_or_default())
         })
         .collect())
-}
-
-/// The name of the image a container item of the graph is made from.
-fn configured_image(graph: &Graph, item: &Item) -> String {
-    graph
-        .direct(item)
-        .iter()
-        .find_map(|d| match d {
-            Item::Image(image) => Some(image.clone()),
-            _ => None,
-        })
-        .unwrap_or_default()
 }
 
 /// The code in a status such as `Exited (137) 2 minutes ago`.

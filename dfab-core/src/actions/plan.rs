@@ -131,15 +131,9 @@ pub fn plan(
                 let exec_again = exec_when(current.initial);
                 let kept = settings.persistent == Some(true) && !options.remove_persistent;
                 let create = || {
-                    let image = graph
-                        .direct(&item)
-                        .iter()
-                        .find_map(|d| match d {
-                            Item::Image(image) => Some(image.clone()),
-                            _ => None,
-                        })
-                        .unwrap_or_default();
-                    let mut kinds = vec![StepKind::CreateContainer { image }];
+                    let mut kinds = vec![StepKind::CreateContainer {
+                        image: graph.image(&item),
+                    }];
                     let networks = extra_networks(map, settings);
                     if !networks.is_empty() {
                         kinds.push(StepKind::ConnectNetworks { networks });

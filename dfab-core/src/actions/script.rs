@@ -136,14 +136,7 @@ pub(crate) fn run_job(
             }
             Job::Command(line) => vec!["/bin/sh".to_owned(), "-c".to_owned(), (*line).to_owned()],
         };
-        let image = graph
-            .direct(target)
-            .iter()
-            .find_map(|d| match d {
-                Item::Image(image) => Some(image.clone()),
-                _ => None,
-            })
-            .unwrap_or_default();
+        let image = graph.image(target);
         let mut body = create_body(map, config, instance.as_deref(), &image, None, &env)
             .map_err(|e| anyhow!(e))?;
         body.cmd = Some(command);

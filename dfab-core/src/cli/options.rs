@@ -43,6 +43,13 @@ struct Spec {
     help: &'static str,
 }
 
+impl Spec {
+    /// Whether a value follows the option on the command line.
+    fn takes_value(&self) -> bool {
+        !matches!(self.kind, Flag | NegatedFlag | Runner)
+    }
+}
+
 const fn spec(
     short: Option<char>,
     long: Option<&'static str>,
@@ -514,7 +521,7 @@ pub fn completed_options() -> Vec<CompletedOption> {
         .map(|s| CompletedOption {
             short: s.short,
             long: s.long,
-            takes_value: !matches!(s.kind, Flag | NegatedFlag | Runner),
+            takes_value: s.takes_value(),
             help: s.help,
         })
         .collect()
@@ -740,7 +747,7 @@ pub fn help_text() -> String {
     for s in SPECS {
         let mut names = Vec::new();
         let value = |prefix: &str, sep: &str| {
-            if matches!(s.kind, Flag | NegatedFlag | Runner) {
+            if !s.takes_value() {
                 prefix.to_owned()
             } else {
                 format!("{prefix}{sep}{}", s.metavar)

@@ -192,6 +192,17 @@ impl Graph {
         self.direct.get(item).map(Vec::as_slice).unwrap_or_default()
     }
 
+    /// The full name of the image a container item is made from (empty for other items).
+    pub fn image(&self, item: &Item) -> String {
+        self.direct(item)
+            .iter()
+            .find_map(|d| match d {
+                Item::Image(image) => Some(image.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
     /// Everything `item` needs, deepest first, without `item` itself: the order to create and start them.
     pub fn dependencies(&self, item: &Item) -> Vec<Item> {
         let mut path = Path::default();
