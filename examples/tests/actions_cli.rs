@@ -86,7 +86,14 @@ fn steps(stdout: &str) -> Vec<String> {
     stdout
         .lines()
         .filter_map(|l| l.split_once("docker: ").map(|(_, s)| s))
-        .map(|s| s.trim_start_matches("(dry run) ").to_owned())
+        // The dry run's marker names where each step would happen: `(dry run on client c1, host engine) `.
+        .map(|s| match s.strip_prefix("(dry run") {
+            Some(rest) => rest
+                .split_once(") ")
+                .map_or(rest, |(_, step)| step)
+                .to_owned(),
+            None => s.to_owned(),
+        })
         // Steps end with a full stop; summaries end with the time taken.
         .filter(|s| s.ends_with('.'))
         .collect()
@@ -440,9 +447,9 @@ fn selectors_and_maps_are_checked() {
             "actions.pull_images:m.web,dry_run=true",
             "actions.startup:web,map_name=m,dry_run=true",
         ])
-        .stdout_has("docker: (dry run) Creating container 'm.web' from image 'busybox:latest'.\n")
-        .stdout_has("docker: (dry run) Starting container 'm.web'.\n")
-        .stdout_has("docker: (dry run) Pulling image 'busybox:latest'.\n")
+        .stdout_has("docker: (dry run on localhost /var/run/docker.sock) Creating container 'm.web' from image 'busybox:latest'.\n")
+        .stdout_has("docker: (dry run on localhost /var/run/docker.sock) Starting container 'm.web'.\n")
+        .stdout_has("docker: (dry run on localhost /var/run/docker.sock) Pulling image 'busybox:latest'.\n")
         .run();
     Test::new()
         .args(&["--set", &maps, "actions.startup:m,web,map_name=m"])
@@ -467,62 +474,84 @@ fn selectors_and_maps_are_checked() {
         .run();
 }
 
+/// What exists on one engine of the objects whose names start with `prefix`: containers, volumes and networks,
+/// each sorted.
+fn on_engine(engine: &str, prefix: &str) -> [Vec<String>; 3] {
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut all: Vec<String> = docker(&[&["-H", engine][..], args].concat())
+            .lines()
+            .filter(|n| n.starts_with(prefix))
+            .map(str::to_owned)
+            .collect();
+        all.sort();
+        all
+    };
+    [
+        names(&["ps", "-a", "--format", "{{.Names}}"]),
+        names(&["volume", "ls", "--format", "{{.Name}}"]),
+        names(&["network", "ls", "--format", "{{.Name}}"]),
+    ]
+}
+
+fn list(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| n.to_string()).collect()
+}
+
+/// Removes everything of map `multi` from the given engines.
+fn clean_engines(engines: &[&str]) {
+    for engine in engines {
+        let [containers, volumes, networks] = on_engine(engine, "multi.");
+        for container in containers {
+            docker(&["-H", engine, "rm", "-f", "-v", &container]);
+        }
+        for volume in volumes {
+            docker(&["-H", engine, "volume", "rm", &volume]);
+        }
+        for network in networks {
+            docker(&["-H", engine, "network", "rm", &network]);
+        }
+    }
+}
+
 #[test]
-fn configurations_with_clients_run_on_each_clients_host() {
+fn configurations_run_only_on_their_own_clients_engines() {
     let Some(t) = test_env::test_env() else {
         return;
     };
+    let [e1, e2] = [t.engines[0].as_str(), t.engines[1].as_str()];
+    let local = "unix:///var/run/docker.sock";
+    clean_engines(&[e1, e2, local]);
     let dir = tempfile::tempdir().expect("temporary directory");
-    let map = dir.path().join("two.yaml");
+    let map = dir.path().join("multi.yaml");
     let clients = dir.path().join("clients.yaml");
+    // Map-level clients for `shared`; alpha and beta each on their own client's engine.
     std::fs::write(
         &map,
-        "name: two\nclients: [first, second]\nweb: {image: /busybox:latest}\n",
+        "name: multi\nclients: [c1, c2]\nnetworks: {net: {}}\nvolumes: {data: /data, logs: /logs}\n\
+         shared: {image: /busybox:latest, stop_timeout: 1, create_options: {command: sleep 600}, networks: [net]}\n\
+         alpha: {image: /busybox:latest, clients: c1, attaches: data, links: shared, stop_timeout: 1, \
+         create_options: {command: sleep 600, environment: {V: one}}, networks: [net]}\n\
+         beta: {image: /busybox:latest, clients: [c2], attaches: logs, links: shared, stop_timeout: 1, \
+         create_options: {command: sleep 600, environment: {V: one}}, networks: [net]}\n",
     )
     .expect("map");
-    std::fs::write(
-        &clients,
-        format!(
-            "first: {{fabric_host: \"root@127.0.0.1:{p}\"}}\nsecond: {{fabric_host: \"root@localhost:{p}\"}}\n",
-            p = t.port
-        ),
-    )
-    .expect("clients");
+    let write_clients = |second: &str| {
+        std::fs::write(
+            &clients,
+            format!(
+                "c1: {{fabric_host: \"root@127.0.0.1:{p}\", base_url: \"{e1}\"}}\n\
+                 c2: {{fabric_host: \"root@localhost:{p}\", base_url: \"{second}\", version: auto, timeout: 30}}\n",
+                p = t.port
+            ),
+        )
+        .expect("clients");
+    };
+    write_clients(e2);
     let set = format!(
         "docker_maps={},docker_clients={}",
         map.display(),
         clients.display()
     );
-    Test::new()
-        .args(&[
-            "-i",
-            &t.root_key,
-            "--system-known-hosts",
-            &t.known_hosts,
-            "--set",
-            &set,
-            "actions.startup:two,web,dry_run=true",
-        ])
-        .stdout_has(&format!(
-            "[root@127.0.0.1:{}] docker: (dry run) Creating container 'two.web' from image 'busybox:latest'.\n",
-            t.port
-        ))
-        .stdout_has(&format!(
-            "[root@localhost:{}] docker: (dry run) Creating container 'two.web' from image 'busybox:latest'.\n",
-            t.port
-        ))
-        .run();
-    // One client's host unreachable: an abort, or with --skip-bad-hosts a warning while the other goes on, also
-    // with the clients' hosts at once (-P).
-    std::fs::write(
-        &clients,
-        format!(
-            "first: {{fabric_host: \"root@127.0.0.1:1\"}}\nsecond: {{fabric_host: \"root@localhost:{}\"}}\n",
-            t.port
-        ),
-    )
-    .expect("clients");
-    let refused = "Low level socket error connecting to host 127.0.0.1 on port 1: Connection refused (tried 1 time)";
     let login = [
         "-i",
         &t.root_key,
@@ -531,29 +560,131 @@ fn configurations_with_clients_run_on_each_clients_host() {
         "--set",
         &set,
     ];
+    let socket = |engine: &str| engine.trim_start_matches("unix://").to_owned();
+    // The dry run names the client, its host and its engine on every step.
     Test::new()
         .args(&login)
-        .args(&["actions.startup:two,web,dry_run=true"])
-        .stderr_has(&format!("Fatal error: {refused}\n"))
+        .args(&["actions.startup:multi,alpha,dry_run=true"])
+        .stdout_has(&format!(
+            "[root@127.0.0.1:{p}] docker: (dry run on client c1, root@127.0.0.1:{p} {}) Creating container 'multi.alpha' from image 'busybox:latest'.\n",
+            socket(e1),
+            p = t.port
+        ))
+        .run();
+    let after = |engine: &str| on_engine(engine, "multi.");
+    let alpha_side = [
+        list(&["multi.alpha", "multi.shared"]),
+        list(&["multi.data"]),
+        list(&["multi.net"]),
+    ];
+    let beta_side = [
+        list(&["multi.beta", "multi.shared"]),
+        list(&["multi.logs"]),
+        list(&["multi.net"]),
+    ];
+    let nothing: [Vec<String>; 3] = Default::default();
+    let shared_only = [list(&["multi.shared"]), Vec::new(), list(&["multi.net"])];
+    // `__all__`: each configuration on its own client's engine only; nothing on the default engine.
+    Test::new()
+        .args(&login)
+        .args(&["actions.startup:multi,__all__"])
+        .run();
+    assert_eq!(after(e1), alpha_side, "engine 1 after startup of __all__");
+    assert_eq!(after(e2), beta_side, "engine 2 after startup of __all__");
+    assert_eq!(after(local), nothing, "the default engine is untouched");
+    // `a;b`: shutdown removes each from its own engine and leaves what they link to.
+    Test::new()
+        .args(&login)
+        .args(&["actions.shutdown:multi,alpha;beta,remove_attached=true"])
+        .run();
+    assert_eq!(
+        after(e1),
+        shared_only,
+        "engine 1 after shutdown of alpha;beta"
+    );
+    assert_eq!(
+        after(e2),
+        shared_only,
+        "engine 2 after shutdown of alpha;beta"
+    );
+    // The same selection with the clients' hosts at once.
+    Test::new()
+        .args(&login)
+        .args(&["-P", "-z", "2", "actions.startup:multi,alpha;beta"])
+        .run();
+    assert_eq!(after(e1), alpha_side, "engine 1 after startup with -P");
+    assert_eq!(after(e2), beta_side, "engine 2 after startup with -P");
+    // update recreates beta on its engine only; alpha keeps its container.
+    let id = |engine: &str, name: &str| docker(&["-H", engine, "inspect", "-f", "{{.Id}}", name]);
+    let (alpha_id, beta_id) = (id(e1, "multi.alpha"), id(e2, "multi.beta"));
+    std::fs::write(
+        &map,
+        std::fs::read_to_string(&map)
+            .expect("map")
+            .replace("clients: [c2], attaches: logs, links: shared, stop_timeout: 1, create_options: {command: sleep 600, environment: {V: one}}", "clients: [c2], attaches: logs, links: shared, stop_timeout: 1, create_options: {command: sleep 600, environment: {V: two}}"),
+    )
+    .expect("map");
+    Test::new()
+        .args(&login)
+        .args(&["actions.update:multi,__all__"])
+        .stdout_has("docker: 'multi.beta' is out of date: environment V differs.")
+        .run();
+    assert_eq!(id(e1, "multi.alpha"), alpha_id, "alpha is untouched");
+    assert_ne!(id(e2, "multi.beta"), beta_id, "beta is recreated");
+    assert_eq!(after(e1), alpha_side, "engine 1 after update");
+    assert_eq!(after(e2), beta_side, "engine 2 after update");
+    // One client's engine down: an abort, or with --skip-bad-hosts a warning while the other goes on.
+    write_clients("unix:///nonexistent/docker.sock");
+    Test::new()
+        .args(&login)
+        .args(&["actions.shutdown:multi,__all__"])
+        .stderr_has("the Docker engine on root@localhost:")
         .status(1)
         .run();
+    assert_eq!(
+        after(e1),
+        alpha_side,
+        "an abort on c2 leaves engine 1 as it was"
+    );
     for extra in [&["--skip-bad-hosts"][..], &["--skip-bad-hosts", "-P"][..]] {
         Test::new()
             .args(&login)
             .args(extra)
-            .args(&["actions.startup:two,web,dry_run=true"])
-            .stdout_has(&format!(
-                "[root@localhost:{}] docker: (dry run) Starting container 'two.web'.\n",
-                t.port
-            ))
-            .stderr_has(&format!("Warning: {refused}\n"))
+            .args(&["actions.shutdown:multi,__all__,remove_attached=true"])
+            .stderr_has("Warning: the Docker engine on root@localhost:")
             .run();
+        assert_eq!(after(e1), nothing, "engine 1 after shutdown, engine 2 down");
+        assert_eq!(after(e2), beta_side, "engine 2 was not reachable");
     }
-    std::fs::write(&clients, "first: {fabric_host: \"root@127.0.0.1:1\"}\n").expect("clients");
+    write_clients(e2);
     Test::new()
-        .args(&["--set", &set, "actions.startup:two,web,dry_run=true"])
+        .args(&login)
+        .args(&["actions.shutdown:multi,__all__,remove_attached=true"])
+        .run();
+    assert_eq!(after(e2), nothing, "engine 2 after shutdown");
+    assert_eq!(after(local), nothing, "the default engine is untouched");
+    // A dependency on another client's configuration is refused before anything changes.
+    std::fs::write(
+        &map,
+        "name: multi\nalpha: {image: /busybox:latest, clients: c1, links: beta}\nbeta: {image: /busybox:latest, clients: c2}\n",
+    )
+    .expect("map");
+    Test::new()
+        .args(&login)
+        .args(&["actions.startup:multi,alpha"])
+        .stderr(&abort(
+            "configuration 'alpha' (clients: c1) needs 'beta' (clients: c2), which is not assigned to client 'c1': give 'beta' that client too, or run it where 'alpha' runs",
+        ))
+        .status(1)
+        .run();
+    assert_eq!(after(e1), nothing, "nothing was created on engine 1");
+    assert_eq!(after(e2), nothing, "nothing was created on engine 2");
+    // Unknown clients are named with their position.
+    std::fs::write(&clients, "c1: {fabric_host: \"root@127.0.0.1:1\"}\n").expect("clients");
+    Test::new()
+        .args(&["--set", &set, "actions.startup:multi,alpha,dry_run=true"])
         .stderr_has(&format!(
-            "{}:2:10: clients: client 'second' is not configured in the clients file",
+            "{}:3:1: beta.clients: client 'c2' is not configured; did you mean 'c1'?",
             map.display()
         ))
         .status(1)

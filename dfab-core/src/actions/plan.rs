@@ -1,5 +1,7 @@
 //! `plan`: the steps an action takes, from the dependency graph and the engine's state (reference §4.7).
 
+use std::collections::BTreeSet;
+
 use super::{Action, ItemState, Presence, Step, StepKind, UpdateOptions, Walk};
 use crate::map::{
     container_name, network_name, volume_name, ContainerConfig, ContainerMap, ExecPolicy, Graph,
@@ -22,6 +24,21 @@ pub struct PlanOptions {
     pub remove_attached: bool,
     /// The options of `update`.
     pub update: UpdateOptions,
+    /// Configurations assigned to other clients only: a walk passes over them and their attached volumes (their
+    /// containers live on other engines).
+    pub elsewhere: BTreeSet<String>,
+}
+
+impl PlanOptions {
+    /// Whether `item` belongs on this client's engine (networks and images belong wherever they are needed).
+    pub fn here(&self, item: &Item) -> bool {
+        match item {
+            Item::Container { config, .. } | Item::Volume { config, .. } => {
+                !self.elsewhere.contains(config)
+            }
+            Item::Network(_) | Item::Image(_) => true,
+        }
+    }
 }
 
 impl Default for PlanOptions {
@@ -33,6 +50,7 @@ impl Default for PlanOptions {
             pull_all_images: true,
             remove_attached: false,
             update: UpdateOptions::default(),
+            elsewhere: BTreeSet::new(),
         }
     }
 }
@@ -71,7 +89,10 @@ pub fn plan(
     // Containers this update creates anew: whatever links to or uses them must follow (their links and volumes
     // would point at the removed container otherwise).
     let mut recreated: Vec<Item> = Vec::new();
-    for item in walk(graph, action, targets) {
+    for item in walk(graph, action, targets)
+        .into_iter()
+        .filter(|item| options.here(item))
+    {
         let mut current = state(&item);
         if action == Action::Update
             && current.presence != Presence::Absent

@@ -1,5 +1,7 @@
 //! The `actions.*` tasks: `actions.startup:example_map,web_server`, `actions.shutdown:example_map.web_server`, …
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use anyhow::{anyhow, bail};
 
 use super::{
@@ -8,7 +10,9 @@ use super::{
 use crate::docker::docker_client;
 use crate::env::env;
 use crate::exec::output;
-use crate::map::{configured_clients, configured_maps, select, ContainerMap, Graph, Item};
+use crate::map::{
+    configured_clients, configured_maps, select, ClientConfig, ContainerMap, Graph, Item,
+};
 use crate::task;
 
 /// The maps of `env.docker_maps`, which must name at least one.
@@ -65,10 +69,148 @@ fn targets(
     Ok((map, items))
 }
 
-/// Plans and carries out `action`: on each client's `fabric_host` when the targeted configurations (or their map)
-/// name clients, else on the current host's engine (or the local one); or only prints the plans.
-/// `map_name` is the original's way to name the map (`actions.startup:web,map_name=site`); the selector is then
-/// the first argument alone.
+/// Where one group of selected configurations runs.
+struct Route<'a> {
+    /// The client's name and settings; `None` for the current host (or the local engine).
+    client: Option<(&'a str, &'a ClientConfig)>,
+    /// The selected items assigned to this client, in selection order.
+    items: Vec<Item>,
+}
+
+/// The clients a configuration is assigned to: its own `clients`, else the map's; none means the current host.
+fn assigned<'m>(map: &'m ContainerMap, config: &str) -> &'m [String] {
+    match map.container(config) {
+        Some(own) if !own.clients.is_empty() => &own.clients,
+        _ => &map.clients,
+    }
+}
+
+/// How a configuration's assignment reads in messages.
+fn describe_assignment(clients: &[String]) -> String {
+    if clients.is_empty() {
+        "no clients: the current host".to_owned()
+    } else {
+        format!("clients: {}", clients.join(", "))
+    }
+}
+
+/// Groups the selected items by the client each runs on (its own `clients`, else the map's, else the current
+/// host), in the order the clients are first named. docker-map parsed configuration-level clients and then ran
+/// every item on the map's clients (reference §8, bug 5), so a selection of several configurations ran each on
+/// all their clients; here each configuration runs only on its own.
+fn routes<'a>(
+    map: &ContainerMap,
+    items: &[Item],
+    clients: &'a BTreeMap<String, ClientConfig>,
+) -> anyhow::Result<Vec<Route<'a>>> {
+    let mut keys: Vec<Option<String>> = Vec::new();
+    let mut grouped: Vec<Vec<Item>> = Vec::new();
+    for item in items {
+        let names = match item {
+            Item::Container { config, .. } | Item::Volume { config, .. } => assigned(map, config),
+            Item::Network(_) | Item::Image(_) => &[],
+        };
+        let here: Vec<Option<String>> = if names.is_empty() {
+            vec![None]
+        } else {
+            names.iter().cloned().map(Some).collect()
+        };
+        for key in here {
+            let slot = match keys.iter().position(|k| *k == key) {
+                Some(slot) => slot,
+                None => {
+                    keys.push(key);
+                    grouped.push(Vec::new());
+                    keys.len() - 1
+                }
+            };
+            grouped[slot].push(item.clone());
+        }
+    }
+    let current = env().host_string.clone();
+    keys.into_iter()
+        .zip(grouped)
+        .map(|(key, items)| {
+            let client = match key {
+                None => clients
+                    .iter()
+                    .find(|(_, c)| c.fabric_host.is_some() && c.fabric_host == current)
+                    .map(|(name, config)| (name.as_str(), config)),
+                Some(name) => {
+                    let (name, config) = clients.get_key_value(&name).ok_or_else(|| {
+                        anyhow!("client '{name}' is not configured: set docker_clients to a clients file that has it")
+                    })?;
+                    if config.fabric_host.is_none() {
+                        bail!("client '{name}' has no fabric_host to connect through");
+                    }
+                    Some((name.as_str(), config))
+                }
+            };
+            if let Some((name, config)) = client {
+                if config.tls {
+                    bail!(
+                        "client '{name}' sets tls: true, which dfab does not speak: it reaches the engine through \
+                         the SSH connection to fabric_host; set tls: false"
+                    );
+                }
+            }
+            Ok(Route { client, items })
+        })
+        .collect()
+}
+
+/// The configurations a route's walk must pass over: those assigned only to other clients. A forward walk that
+/// needs one of them is refused, naming both configurations and their clients, since docker-map resolves
+/// dependencies per client and would otherwise start it where it does not belong.
+fn elsewhere(
+    map: &ContainerMap,
+    graph: &Graph,
+    action: Action,
+    route: &Route<'_>,
+) -> anyhow::Result<BTreeSet<String>> {
+    let name = route.client.map(|(name, _)| name);
+    let foreign = |config: &str| {
+        let clients = assigned(map, config);
+        !clients.is_empty() && !name.is_some_and(|n| clients.iter().any(|c| c == n))
+    };
+    let away: BTreeSet<String> = map
+        .containers
+        .iter()
+        .map(|(config, _)| config)
+        .filter(|config| foreign(config))
+        .cloned()
+        .collect();
+    if action.walk() == super::Walk::Forward {
+        for target in &route.items {
+            for needed in graph.dependencies(target) {
+                let (Item::Container { config, .. } | Item::Volume { config, .. }) = &needed else {
+                    continue;
+                };
+                if away.contains(config) {
+                    let Item::Container {
+                        config: dependent, ..
+                    } = target
+                    else {
+                        continue;
+                    };
+                    bail!(
+                        "configuration '{dependent}' ({}) needs '{config}' ({}), which is not assigned to {}: \
+                         give '{config}' that client too, or run it where '{dependent}' runs",
+                        describe_assignment(assigned(map, dependent)),
+                        describe_assignment(assigned(map, config)),
+                        name.map_or("the current host".to_owned(), |n| format!("client '{n}'")),
+                    );
+                }
+            }
+        }
+    }
+    Ok(away)
+}
+
+/// Plans and carries out `action`: each selected configuration on its own clients' `fabric_host` and engine
+/// (`base_url`, `version`, `timeout`), the others on the current host's engine (or the local one); or only
+/// prints the plans. `map_name` is the original's way to name the map (`actions.startup:web,map_name=site`); the
+/// selector is then the first argument alone.
 fn run(
     action: Action,
     (first, second): (&str, Option<&str>),
@@ -88,85 +230,134 @@ fn run(
     let maps = loaded_maps()?;
     let (map, items) = targets(&maps, first, second, &instances.unwrap_or_default())?;
     let clients = configured_clients()?.unwrap_or_default();
-    // Config-level clients choose where a configuration runs (docker-map parsed and then ignored them, bug 5);
-    // the map's clients apply to configurations without their own.
-    let mut named: Vec<String> = Vec::new();
-    for item in &items {
-        if let Item::Container { config, .. } = item {
-            let own = map
-                .container(config)
-                .map(|c| c.clients.clone())
-                .unwrap_or_default();
-            for client in if own.is_empty() {
-                map.clients.clone()
-            } else {
-                own
-            } {
-                if !named.contains(&client) {
-                    named.push(client);
+    let routes = routes(&map, &items, &clients)?;
+    // Every route is checked before any host is touched.
+    let graph = Graph::new(&map, &env())?;
+    let mut planned = Vec::new();
+    for route in &routes {
+        let options = PlanOptions {
+            elsewhere: elsewhere(&map, &graph, action, route)?,
+            ..options.clone()
+        };
+        planned.push((route, options));
+    }
+    // Every engine is reached before anything changes, so that a client that is down stops the action before
+    // another client's engine has been touched (or, with --skip-bad-hosts, is left out with a warning).
+    let reached = fan_out(&planned, |(route, _)| {
+        let _engine = route.client.map(|(_, c)| client_settings(c)).transpose()?;
+        match docker_client() {
+            Ok(_) => Ok(true),
+            Err(error) => {
+                let error = anyhow::Error::from(error);
+                if route.client.is_some()
+                    && env().skip_bad_hosts
+                    && crate::exec::is_unreachable(&error)
+                {
+                    output::warn(&output::error_message(&error));
+                    Ok(false)
+                } else {
+                    Err(error)
                 }
             }
         }
-    }
-    if named.is_empty() {
-        let host = env().host_string.clone();
-        let config = clients
-            .values()
-            .find(|c| c.fabric_host.is_some() && c.fabric_host == host);
-        return run_on_engine(action, &map, &items, config, dry_run, &options);
-    }
-    // Every client is checked before any host is touched.
-    let mut targets = Vec::new();
-    for name in &named {
-        let config = clients
-            .get(name)
-            .ok_or_else(|| anyhow!("client '{name}' is not configured: set docker_clients to a clients file that has it"))?;
-        let host = config
-            .fabric_host
-            .clone()
-            .ok_or_else(|| anyhow!("client '{name}' has no fabric_host to connect through"))?;
-        targets.push((config, host));
-    }
-    let on_client = |(config, host): &(&crate::map::ClientConfig, String)| -> anyhow::Result<()> {
-        let _on_host = crate::env::settings([("host_string", host.clone())])?;
-        match run_on_engine(action, &map, &items, Some(config), dry_run, &options) {
-            Err(error) if env().skip_bad_hosts && crate::exec::is_unreachable(&error) => {
-                output::warn(&output::error_message(&error));
-                Ok(())
-            }
-            other => other,
-        }
-    };
-    if !env().parallel || targets.len() < 2 {
-        return targets.iter().try_for_each(on_client);
-    }
-    // `-P`: the clients' hosts at once, each thread with the task's env (and so its own host prefix).
+    })?;
+    let reachable: Vec<_> = planned
+        .into_iter()
+        .zip(reached)
+        .filter_map(|(job, reached)| reached.then_some(job))
+        .collect();
+    fan_out(&reachable, |(route, options)| {
+        let _engine = route.client.map(|(_, c)| client_settings(c)).transpose()?;
+        run_on_engine(action, &map, &route.items, route.client, dry_run, options)
+    })
+    .map(drop)
+}
+
+/// Runs `job` for each route in turn, stopping at the first failure; with `-P`, on up to `-z` threads at once, each
+/// with the task's env (and so its own host prefix), every failure named by its host.
+fn fan_out<T: Sync, R: Send>(
+    jobs: &[(&Route<'_>, T)],
+    job: impl Fn(&(&Route<'_>, T)) -> anyhow::Result<R> + Sync,
+) -> anyhow::Result<Vec<R>> {
     let current = env();
-    let failures: Vec<String> = std::thread::scope(|scope| {
-        let handles: Vec<_> = targets
-            .iter()
-            .map(|target| {
+    if !current.parallel || jobs.len() < 2 {
+        return jobs.iter().map(&job).collect();
+    }
+    let workers = match current.pool_size {
+        0 => jobs.len(),
+        cap => cap.min(jobs.len()),
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let outcomes: Vec<(usize, Result<R, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
                 let current = std::sync::Arc::clone(&current);
+                let (next, job) = (&next, &job);
                 scope.spawn(move || {
                     crate::env::replace_env(current);
-                    on_client(target)
-                        .map_err(|e| format!("{}: {}", target.1, output::error_message(&e)))
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some(one) = jobs.get(index) else {
+                            return done;
+                        };
+                        let outcome = job(one).map_err(|e| {
+                            let at = one.0.client.and_then(|(_, c)| c.fabric_host.clone());
+                            format!(
+                                "{}: {}",
+                                at.unwrap_or_else(|| "localhost".into()),
+                                output::error_message(&e)
+                            )
+                        });
+                        done.push((index, outcome));
+                    }
                 })
             })
             .collect();
         handles
             .into_iter()
-            .filter_map(|h| {
+            .flat_map(|h| {
                 h.join()
-                    .unwrap_or_else(|_| Err("a worker thread panicked".into()))
-                    .err()
+                    .unwrap_or_else(|_| vec![(usize::MAX, Err("a worker thread panicked".into()))])
             })
             .collect()
     });
+    let mut outcomes = outcomes;
+    outcomes.sort_by_key(|(index, _)| *index);
+    let mut values = Vec::new();
+    let mut failures = Vec::new();
+    for (_, outcome) in outcomes {
+        match outcome {
+            Ok(value) => values.push(value),
+            Err(failure) => failures.push(failure),
+        }
+    }
     if !failures.is_empty() {
         bail!("{}", failures.join("; "));
     }
-    Ok(())
+    Ok(values)
+}
+
+/// Points this thread's env at a client's host and engine for the guard's lifetime: its `fabric_host`, and its
+/// `base_url`, `version` (`auto` negotiates) and `timeout` where it sets them.
+fn client_settings(config: &ClientConfig) -> anyhow::Result<crate::env::Guard> {
+    use serde_yaml::Value;
+    let mut pairs: Vec<(&str, Value)> = Vec::new();
+    if let Some(host) = &config.fabric_host {
+        pairs.push(("host_string", Value::String(host.clone())));
+    }
+    if let Some(url) = &config.base_url {
+        pairs.push(("docker_base_url", Value::String(url.clone())));
+    }
+    match config.version.as_deref() {
+        None => {}
+        Some("auto") => pairs.push(("docker_api_version", Value::Null)),
+        Some(version) => pairs.push(("docker_api_version", Value::String(version.to_owned()))),
+    }
+    if let Some(timeout) = config.timeout {
+        pairs.push(("docker_timeout", Value::Number(timeout.into())));
+    }
+    Ok(crate::env::settings(pairs)?)
 }
 
 /// Plans and carries out `action` on the engine of the current host string (or the local engine).
@@ -174,20 +365,24 @@ fn run_on_engine(
     action: Action,
     map: &ContainerMap,
     items: &[Item],
-    client_config: Option<&crate::map::ClientConfig>,
+    client: Option<(&str, &ClientConfig)>,
     dry_run: bool,
     options: &PlanOptions,
 ) -> anyhow::Result<()> {
+    let client_config = client.map(|(_, config)| config);
     let env = env();
     let graph = Graph::new(map, &env)?;
-    let client = docker_client()?;
-    let mut observed = Observed::load(&client)?;
-    let visited = walk(&graph, action, items);
-    observed.check_owners(&client, map, &graph, &visited)?;
+    let docker = docker_client()?;
+    let mut observed = Observed::load(&docker)?;
+    let visited: Vec<Item> = walk(&graph, action, items)
+        .into_iter()
+        .filter(|item| options.here(item))
+        .collect();
+    observed.check_owners(&docker, map, &graph, &visited)?;
     if action == Action::Update {
         observed
             .check_updates(
-                &client,
+                &docker,
                 map,
                 &graph,
                 &visited,
@@ -209,16 +404,21 @@ fn run_on_engine(
     let steps = plan(map, &graph, action, items, &state, options);
     let schedule = schedule(&graph, &steps);
     if dry_run {
+        // Every line names where the step would happen: the client, its host and its engine.
+        let place = match client {
+            Some((name, _)) => format!("client {name}, {} {}", docker.host(), docker.engine()),
+            None => format!("{} {}", docker.host(), docker.engine()),
+        };
         // In planned order, which a one-worker run follows; parallel workers interleave independent items.
         for step in schedule.steps() {
-            output::running(&format!("docker: (dry run) {step}"));
+            output::running(&format!("docker: (dry run on {place}) {step}"));
         }
         if steps.is_empty() {
-            output::running("docker: (dry run) nothing to do");
+            output::running(&format!("docker: (dry run on {place}) nothing to do"));
         }
         return Ok(());
     }
-    execute(&client, map, &schedule, client_config, &env, parallel(&env)).map(drop)
+    execute(&docker, map, &schedule, client_config, &env, parallel(&env)).map(drop)
 }
 
 /// How many items of one dependency level run at once: `env.docker_parallel`, capped by `-z` when given.

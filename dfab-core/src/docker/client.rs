@@ -127,6 +127,11 @@ impl DockerClient {
         &self.host
     }
 
+    /// The engine's address on its host, such as `/var/run/docker.sock` or `tcp://127.0.0.1:2375`.
+    pub fn engine(&self) -> String {
+        self.endpoint.describe()
+    }
+
     /// The API version in use, such as `1.41`.
     pub fn api_version(&self) -> String {
         self.docker.client_version().to_string()

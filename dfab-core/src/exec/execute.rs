@@ -142,13 +142,17 @@ pub fn run(invocation: &Invocation) -> anyhow::Result<Results> {
     Ok(results)
 }
 
-/// Whether an error means the host could not be reached, which `--skip-bad-hosts` turns into a warning.
+/// Whether an error means the host (or, for Docker tasks, its engine) could not be reached, which
+/// `--skip-bad-hosts` turns into a warning.
 pub(crate) fn is_unreachable(error: &anyhow::Error) -> bool {
+    use crate::docker::DockerError;
     use crate::ssh::SshError::*;
     error.chain().any(|cause| {
-        // The Docker client passes SSH errors through transparently, which hides them from the chain.
-        if let Some(crate::docker::DockerError::Ssh(inner)) = cause.downcast_ref() {
-            return is_unreachable(inner);
+        match cause.downcast_ref() {
+            // The Docker client passes SSH errors through transparently, which hides them from the chain.
+            Some(DockerError::Ssh(inner)) => return is_unreachable(inner),
+            Some(DockerError::EngineNotRunning { .. }) => return true,
+            _ => {}
         }
         matches!(
             cause.downcast_ref::<crate::ssh::SshError>(),

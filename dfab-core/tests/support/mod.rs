@@ -24,6 +24,8 @@ pub struct TestEnv {
     pub plain_user: String,
     /// The locally built image every Docker test may use.
     pub image: String,
+    /// The extra engines' sockets (`unix:///…`), each with its own data root and bridge, the test image loaded.
+    pub engines: Vec<String>,
 }
 
 fn var(name: &str) -> String {
@@ -56,6 +58,10 @@ pub fn test_env() -> Option<TestEnv> {
         nosocat_port: var("DFAB_TEST_SSH_NOSOCAT_PORT").parse().expect("port"),
         plain_user: var("DFAB_TEST_SSH_PLAIN_USER"),
         image: var("DFAB_TEST_IMAGE"),
+        engines: var("DFAB_TEST_ENGINES")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
     })
 }
 
