@@ -536,3 +536,62 @@ fn initial_exec_commands_run_on_the_first_start_only() {
         Some(&exec(1))
     );
 }
+
+#[test]
+fn remove_attached_removes_leftover_volumes_whose_containers_are_gone() {
+    // Only the volume and the networks are left, say after a shutdown without remove_attached.
+    let states: HashMap<Item, ItemState> = [
+        (
+            Item::Volume {
+                config: "app".into(),
+                alias: "app_socket".into(),
+            },
+            ItemState::PRESENT,
+        ),
+        (Item::Network("back".into()), ItemState::PRESENT),
+    ]
+    .into_iter()
+    .collect();
+    let options = PlanOptions {
+        remove_attached: true,
+        ..PlanOptions::default()
+    };
+    let app = [container("app", Some("a")), container("app", Some("b"))];
+    for action in [Action::Shutdown, Action::Remove] {
+        assert_eq!(
+            lines(action, &app, &states, &options),
+            [
+                "Removing volume 'site.app_socket'.",
+                "Removing network 'site.back'."
+            ],
+            "{action}"
+        );
+    }
+    assert_eq!(
+        lines(Action::Shutdown, &app, &states, &PlanOptions::default()),
+        Vec::<String>::new(),
+        "without remove_attached nothing is removed"
+    );
+}
+
+#[test]
+fn configurations_assigned_elsewhere_are_passed_over() {
+    let states = all_up(&site().1, &container("web", None));
+    let options = PlanOptions {
+        elsewhere: ["web".to_owned()].into_iter().collect(),
+        ..PlanOptions::default()
+    };
+    // web depends on app.a; on a client web is not assigned to, shutting app.a down leaves web alone.
+    assert_eq!(
+        lines(
+            Action::Shutdown,
+            &[container("app", Some("a"))],
+            &states,
+            &options
+        ),
+        [
+            "Stopping container 'site.app.a'.",
+            "Removing container 'site.app.a'."
+        ]
+    );
+}

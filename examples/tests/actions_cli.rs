@@ -323,6 +323,11 @@ fn the_example_map_starts_up_with_the_readmes_command() {
         root.path().join("config/app2").is_dir(),
         "per-instance host binds under the fabfile's host root"
     );
+    assert_eq!(
+        http_get(8080),
+        "<h1>dfab example</h1>",
+        "the web server's port is published on the host, as the README says"
+    );
     docker(&[
         "exec",
         "example_map.app_server.instance1",
@@ -406,13 +411,45 @@ fn the_example_map_starts_up_with_the_readmes_command() {
         .run();
     assert_eq!(status("example_map.web_server"), "running");
 
+    // The README's "and away again" leaves nothing behind.
     Test::new()
         .args(&ssh)
-        .args(&["actions.shutdown:example_map,__all__"])
-        .stdout_has("docker: 3 stopped, 3 removed in ")
+        .args(&["actions.shutdown:example_map,__all__,remove_attached=true"])
+        .stdout_has("docker: 3 stopped, 6 removed in ")
         .run();
     assert_eq!(docker(&["ps", "-aq", "--filter", "name=example_map."]), "");
+    assert_eq!(
+        docker(&["volume", "ls", "-q", "--filter", "name=example_map."]),
+        ""
+    );
     remove();
+}
+
+/// The body of `GET /` on a local port, read with a deadline.
+fn http_get(port: u16) -> String {
+    use std::io::{Read, Write};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let answer = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut stream| {
+            stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+            stream.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+            let mut text = String::new();
+            stream.read_to_string(&mut text)?;
+            Ok(text)
+        });
+        match answer {
+            Ok(text) if text.contains("\r\n\r\n") => {
+                return text
+                    .split_once("\r\n\r\n")
+                    .map(|(_, body)| body.trim().to_owned())
+                    .unwrap_or_default()
+            }
+            _ if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(200))
+            }
+            other => panic!("no answer on port {port}: {other:?}"),
+        }
+    }
 }
 
 #[test]
@@ -528,7 +565,8 @@ fn configurations_run_only_on_their_own_clients_engines() {
     std::fs::write(
         &map,
         "name: multi\nclients: [c1, c2]\nnetworks: {net: {}}\nvolumes: {data: /data, logs: /logs}\n\
-         shared: {image: /busybox:latest, stop_timeout: 1, create_options: {command: sleep 600}, networks: [net]}\n\
+         shared: {image: /busybox:latest, stop_timeout: 1, shares: /scratch, create_options: {command: sleep 600}, \
+         networks: [net]}\n\
          alpha: {image: /busybox:latest, clients: c1, attaches: data, links: shared, stop_timeout: 1, \
          create_options: {command: sleep 600, environment: {V: one}}, networks: [net]}\n\
          beta: {image: /busybox:latest, clients: [c2], attaches: logs, links: shared, stop_timeout: 1, \
@@ -663,6 +701,21 @@ fn configurations_run_only_on_their_own_clients_engines() {
         .run();
     assert_eq!(after(e2), nothing, "engine 2 after shutdown");
     assert_eq!(after(local), nothing, "the default engine is untouched");
+    for engine in [e1, e2] {
+        assert_eq!(
+            docker(&[
+                "-H",
+                engine,
+                "volume",
+                "ls",
+                "-q",
+                "--filter",
+                "dangling=true"
+            ]),
+            "",
+            "removing a container removes its anonymous volumes (shares) on {engine}"
+        );
+    }
     // A dependency on another client's configuration is refused before anything changes.
     std::fs::write(
         &map,

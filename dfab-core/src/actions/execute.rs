@@ -447,10 +447,10 @@ fn run_step(
         (StepKind::RemoveNetwork, _) => client
             .call(&what, |d| async move { d.remove_network(&name).await })
             .map_err(engine_message),
+        // With its anonymous volumes (`shares`), as `docker rm -v` does: nothing else can ever use them again.
         (StepKind::Remove, _) => client
             .call(&what, |d| async move {
-                d.remove_container(&name, None::<RemoveContainerOptions>)
-                    .await
+                d.remove_container(&name, Some(without_leftovers())).await
             })
             .map_err(engine_message),
         (StepKind::Kill { signal }, _) => {
@@ -463,6 +463,14 @@ fn run_step(
                 .map_err(engine_message)
         }
         (kind, item) => Err(format!("cannot {kind:?} {item}")),
+    }
+}
+
+/// Removal of a container together with its anonymous volumes.
+pub(super) fn without_leftovers() -> RemoveContainerOptions {
+    RemoveContainerOptions {
+        v: true,
+        ..Default::default()
     }
 }
 
@@ -536,7 +544,7 @@ fn prepare_volume(
             }
             .await;
             let _ = docker
-                .remove_container(&id, None::<RemoveContainerOptions>)
+                .remove_container(&id, Some(without_leftovers()))
                 .await;
             result
         })

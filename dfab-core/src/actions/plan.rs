@@ -89,10 +89,11 @@ pub fn plan(
     // Containers this update creates anew: whatever links to or uses them must follow (their links and volumes
     // would point at the removed container otherwise).
     let mut recreated: Vec<Item> = Vec::new();
-    for item in walk(graph, action, targets)
+    let walked: Vec<Item> = walk(graph, action, targets)
         .into_iter()
         .filter(|item| options.here(item))
-    {
+        .collect();
+    for item in walked.clone() {
         let mut current = state(&item);
         if action == Action::Update
             && current.presence != Presence::Absent
@@ -238,16 +239,18 @@ pub fn plan(
         }
     }
     if matches!(action, Action::Shutdown | Action::Remove) && options.remove_attached {
-        steps.extend(attached_removals(map, graph, &steps, state));
+        steps.extend(attached_removals(map, graph, &walked, &steps, state));
     }
     steps
 }
 
-/// After the container steps of a shutdown or remove: the attached volumes of configurations with no container left, then the
-/// networks no remaining container of the map is on.
+/// After the container steps of a shutdown or remove: the attached volumes of the walked configurations with no
+/// container left (also when their containers were already gone, so that leftovers can always be removed), then
+/// the networks no remaining container of the map is on.
 fn attached_removals(
     map: &ContainerMap,
     graph: &Graph,
+    walked: &[Item],
     steps: &[Step],
     state: &dyn Fn(&Item) -> ItemState,
 ) -> Vec<Step> {
@@ -274,7 +277,7 @@ fn attached_removals(
             .filter(|c| matches!(c, Item::Container { config: c, .. } if c == name))
             .cloned()
             .collect();
-        let touched = instances.iter().any(|i| removed.contains(&i));
+        let touched = instances.iter().any(|i| walked.contains(i));
         if !touched || instances.iter().any(&remains) {
             continue;
         }

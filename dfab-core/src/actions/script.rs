@@ -200,7 +200,7 @@ pub(crate) fn run_job(
                     &container,
                     Some(RemoveContainerOptions {
                         force: true,
-                        ..Default::default()
+                        ..super::execute::without_leftovers()
                     }),
                 )
                 .await;
