@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use dfab_core::actions::{plan, Action, ItemState, PlanOptions};
+use dfab_core::actions::{create_body, plan, Action, ItemState, PlanOptions};
 use dfab_core::env::Env;
 use dfab_core::map::{load_map_str, ContainerMap, Graph, Item};
 
@@ -246,7 +246,6 @@ fn action_names() {
 
 #[test]
 fn create_requests_follow_the_reference() {
-    use dfab_core::actions::create_body;
     use dfab_core::map::ClientConfig;
     let yaml = "name: site\nrepository: registry.example.com\nhost_root: /srv/site\n\
         volumes: {app_socket: /var/run/app, app_cfg: /etc/app}\nhost: {app_cfg: config/app}\n\
@@ -322,20 +321,17 @@ fn create_requests_follow_the_reference() {
         error,
         "port 443 is published on interface 'private', which the client does not define"
     );
+    // A misspelt option is refused when the map loads, with its position, not in the middle of a run.
     let bad = load_map_str(
         "name: s\nc: {host_config: {mem_limt: 1g}}\n",
         None,
         "s.yaml",
         &Env::default(),
     )
-    .unwrap()
-    .map;
-    let error = create_body(&bad, "c", None, "c:latest", None, &Env::default()).unwrap_err();
-    assert!(
-        error.starts_with(
-            "c.host_config: 'mem_limt' is not supported; expected one of restart_policy,"
-        ),
-        "{error}"
+    .unwrap_err();
+    assert_eq!(
+        bad.to_string(),
+        "s.yaml:2:19: c.host_config.mem_limt: unknown host_config key 'mem_limt'; did you mean 'mem_limit'?"
     );
 }
 
@@ -593,5 +589,145 @@ fn configurations_assigned_elsewhere_are_passed_over() {
             "Stopping container 'site.app.a'.",
             "Removing container 'site.app.a'."
         ]
+    );
+}
+
+/// A value of each shape for every option a map may pass through.
+const SAMPLES: &[(&str, &str)] = &[
+    ("command", "sh -c 'sleep 1'"),
+    ("entrypoint", "[/bin/sh, -c]"),
+    ("environment", "{A: 1, B: x}"),
+    ("labels", "{team: ops}"),
+    ("working_dir", "/srv"),
+    ("user", "2000"),
+    ("tty", "true"),
+    ("stdin_open", "yes"),
+    ("detach", "true"),
+    ("hostname", "box"),
+    ("domainname", "example.com"),
+    ("mac_address", "02:42:ac:11:00:02"),
+    ("stop_signal", "SIGINT"),
+    ("stop_timeout", "5"),
+    ("ports", "[80, 53/udp]"),
+    ("volumes", "[/data]"),
+    ("network_disabled", "false"),
+    (
+        "healthcheck",
+        "{test: [CMD, true], interval: 1000000000, retries: 3}",
+    ),
+    ("runtime", "runc"),
+    ("binds", "[/srv:/srv:ro]"),
+    ("port_bindings", "{80: [127.0.0.1, 8080]}"),
+    ("publish_all_ports", "false"),
+    ("links", "{other: alias}"),
+    ("privileged", "false"),
+    ("dns", "[10.0.0.2]"),
+    ("dns_search", "[example.com]"),
+    ("dns_opt", "[ndots:2]"),
+    ("volumes_from", "[other]"),
+    ("network_mode", "bridge"),
+    ("restart_policy", "{Name: on-failure, MaximumRetryCount: 3}"),
+    ("cap_add", "[NET_ADMIN]"),
+    ("cap_drop", "[MKNOD]"),
+    ("devices", "[/dev/fuse]"),
+    ("extra_hosts", "{db: 10.0.0.5}"),
+    ("read_only", "true"),
+    ("pid_mode", "host"),
+    ("ipc_mode", "private"),
+    ("uts_mode", "host"),
+    ("userns_mode", "host"),
+    ("security_opt", "[no-new-privileges]"),
+    ("ulimits", "[{name: nofile, soft: 1024, hard: 2048}]"),
+    ("log_config", "{type: json-file, config: {max-size: 10m}}"),
+    ("mem_limit", "512m"),
+    ("memswap_limit", "1g"),
+    ("mem_reservation", "256m"),
+    ("kernel_memory", "64m"),
+    ("mem_swappiness", "10"),
+    ("shm_size", "64m"),
+    ("cgroup_parent", "/dfab"),
+    ("group_add", "[audio]"),
+    ("cpu_shares", "512"),
+    ("cpu_period", "100000"),
+    ("cpu_quota", "50000"),
+    ("cpu_rt_period", "1000000"),
+    ("cpu_rt_runtime", "950000"),
+    ("nano_cpus", "500000000"),
+    ("cpuset_cpus", "0-1"),
+    ("cpuset_mems", "0"),
+    ("blkio_weight", "500"),
+    ("oom_kill_disable", "false"),
+    ("oom_score_adj", "100"),
+    ("pids_limit", "100"),
+    ("tmpfs", "{/run: size=1m}"),
+    ("sysctls", "{net.core.somaxconn: 1024}"),
+    ("storage_opt", "{size: 10G}"),
+    ("isolation", "default"),
+    ("auto_remove", "false"),
+    ("init", "true"),
+    ("volume_driver", "local"),
+];
+
+/// The promise of the load-time check: every option a map loads with becomes a field of the engine's typed create
+/// request, so no run can fail half-way on an option the map accepted.
+#[test]
+fn every_option_a_map_accepts_fits_the_engine_request() {
+    use dfab_core::map::{keywords, Block};
+    for block in [Block::Create, Block::Host] {
+        for key in keywords(block) {
+            let sample = SAMPLES
+                .iter()
+                .find(|(k, _)| *k == key)
+                .unwrap_or_else(|| panic!("no sample value for {key}"))
+                .1;
+            let yaml = format!("name: s\nc: {{{}: {{{key}: {sample}}}}}\n", block.key());
+            let map = load_map_str(&yaml, None, "s.yaml", &Env::default())
+                .unwrap_or_else(|e| panic!("{key} does not load: {e}"))
+                .map;
+            let body = create_body(&map, "c", None, "c:latest", None, &Env::default())
+                .unwrap_or_else(|e| panic!("{key} does not fit the request: {e}"));
+            let json = serde_json::to_value(&body).expect("body");
+            assert!(json.to_string().len() > 40, "{key} set something: {json}");
+        }
+    }
+}
+
+/// Real maps' options, valid for docker-map and docker-py, load and reach the engine's fields.
+#[test]
+fn real_maps_options_reach_the_engine() {
+    let map = load_map_str(
+        "name: s\nweb:\n  create_options: {detach: true, tty: true, environment: {MODE: prod}}\n  \
+         host_config: {port_bindings: {80: 8080}, restart_policy: {Name: always}}\n  \
+         start_options: {dns: [10.0.0.2]}\n",
+        None,
+        "s.yaml",
+        &Env::default(),
+    )
+    .unwrap()
+    .map;
+    let body = create_body(&map, "web", None, "web:latest", None, &Env::default()).unwrap();
+    let json = serde_json::to_value(&body).unwrap();
+    assert_eq!(json["Tty"], true);
+    assert_eq!(json["Env"], serde_json::json!(["MODE=prod"]));
+    assert_eq!(
+        json["HostConfig"]["PortBindings"]["80/tcp"],
+        serde_json::json!([{"HostIp": "", "HostPort": "8080"}])
+    );
+    assert_eq!(json["HostConfig"]["RestartPolicy"]["Name"], "always");
+    assert_eq!(json["HostConfig"]["Dns"], serde_json::json!(["10.0.0.2"]));
+    // Every misspelling at once, each with its position; a key in the wrong block says where it belongs.
+    let error = load_map_str(
+        "name: s\nweb:\n  create_options: {comand: sleep}\n  host_config: {restart_polcy: always, mem_limit: lots}\n  environment: {A: 1}\n",
+        None,
+        "s.yaml",
+        &Env::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "s.yaml:3:20: web.create_options.comand: unknown create_options key 'comand'; did you mean 'command'?\n\
+         s.yaml:4:17: web.host_config.restart_polcy: unknown host_config key 'restart_polcy'; did you mean 'restart_policy'?\n\
+         s.yaml:4:51: web.host_config.mem_limit: expected a byte size such as 512m or 3g, found a string\n\
+         s.yaml:5:3: web.environment: unknown container key 'environment': it belongs under create_options"
     );
 }

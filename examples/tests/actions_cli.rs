@@ -1090,3 +1090,54 @@ fn update_checks_do_not_repeat_the_originals_bugs() {
         .run();
     clean();
 }
+
+/// `network_mode` naming another configuration: the map's computed host name is left out, as `docker run
+/// --network container:x` does, so the engine accepts the request; what the map sets explicitly is refused at load.
+#[test]
+fn a_container_on_another_containers_network_starts() {
+    let Some(_t) = test_env::test_env() else {
+        return;
+    };
+    let names = ["netmode.web", "netmode.sidecar"];
+    let remove = || docker(&[&["rm", "-f"][..], &names[..]].concat());
+    remove();
+    let map = MapFile::new(
+        "netmode.yaml",
+        "name: netmode\nweb: {image: /busybox:latest, stop_timeout: 1, create_options: {command: sleep 600}}\n\
+         sidecar: {image: /busybox:latest, network_mode: web, stop_timeout: 1, create_options: {command: sleep 600}}\n",
+    );
+    Test::new()
+        .args(&["--set", &map.set, "actions.startup:netmode,sidecar"])
+        .stdout_has("docker: 2 created, 2 started in ")
+        .run();
+    assert_eq!(
+        docker(&[
+            "inspect",
+            "-f",
+            "{{.HostConfig.NetworkMode}}",
+            "netmode.sidecar"
+        ]),
+        format!(
+            "container:{}",
+            docker(&["inspect", "-f", "{{.Id}}", "netmode.web"])
+        )
+    );
+    Test::new()
+        .args(&["--set", &map.set, "actions.shutdown:netmode,__all__"])
+        .stdout_has("docker: 2 stopped, 2 removed in ")
+        .run();
+    map.write(
+        "name: netmode\nweb: {image: /busybox:latest}\n\
+         sidecar: {image: /busybox:latest, network_mode: web, exposes: {80: 8081}, host_config: {dns: [10.0.0.2]}}\n",
+    );
+    Test::new()
+        .args(&["--set", &map.set, "actions.startup:netmode,sidecar,dry_run=true"])
+        .stderr_has(&format!(
+            "{}:3:1: sidecar.exposes: cannot be used with network_mode 'web': the container shares that container's network",
+            map.path.display()
+        ))
+        .stderr_has("sidecar.host_config.dns: cannot be used with network_mode 'web'")
+        .status(1)
+        .run();
+    remove();
+}

@@ -7,130 +7,12 @@ use bollard::models::{ContainerCreateBody, EndpointIpamConfig, EndpointSettings}
 
 use crate::env::Env;
 use crate::map::{
-    container_name, hostname, network_name, volume_name, Bind, ClientConfig, ContainerMap,
-    Endpoint, HealthCheck, HostPath, Link, NetworkMode, Text,
+    container_name, hostname, network_name, translate, volume_name, Bind, Block, ClientConfig,
+    ContainerMap, Endpoint, HealthCheck, HostPath, Link, NetworkMode, Target, Text,
 };
-
-/// `create_options` keys (docker-py's names) and the engine's field for each.
-const CREATE_KEYS: [(&str, &str); 12] = [
-    ("command", "Cmd"),
-    ("entrypoint", "Entrypoint"),
-    ("environment", "Env"),
-    ("labels", "Labels"),
-    ("working_dir", "WorkingDir"),
-    ("user", "User"),
-    ("tty", "Tty"),
-    ("stdin_open", "OpenStdin"),
-    ("hostname", "Hostname"),
-    ("domainname", "Domainname"),
-    ("mac_address", "MacAddress"),
-    ("stop_signal", "StopSignal"),
-];
-
-/// `host_config` keys (docker-py's names) and the engine's field for each.
-const HOST_KEYS: [(&str, &str); 24] = [
-    ("restart_policy", "RestartPolicy"),
-    ("privileged", "Privileged"),
-    ("cap_add", "CapAdd"),
-    ("cap_drop", "CapDrop"),
-    ("mem_limit", "Memory"),
-    ("memswap_limit", "MemorySwap"),
-    ("mem_reservation", "MemoryReservation"),
-    ("cpu_shares", "CpuShares"),
-    ("cpu_period", "CpuPeriod"),
-    ("cpu_quota", "CpuQuota"),
-    ("cpuset_cpus", "CpusetCpus"),
-    ("extra_hosts", "ExtraHosts"),
-    ("dns", "Dns"),
-    ("dns_search", "DnsSearch"),
-    ("read_only", "ReadonlyRootfs"),
-    ("security_opt", "SecurityOpt"),
-    ("tmpfs", "Tmpfs"),
-    ("ulimits", "Ulimits"),
-    ("devices", "Devices"),
-    ("log_config", "LogConfig"),
-    ("shm_size", "ShmSize"),
-    ("pids_limit", "PidsLimit"),
-    ("init", "Init"),
-    ("sysctls", "Sysctls"),
-];
-
-/// Keys whose values are byte sizes (`512m`, `3g`).
-const BYTE_KEYS: [&str; 4] = ["mem_limit", "memswap_limit", "mem_reservation", "shm_size"];
 
 fn resolve(text: &Text, env: &Env) -> Result<String, String> {
     text.resolve(env)
-}
-
-/// A byte size: a number, or a number with `b`, `k`, `m`, `g` (powers of 1024), as docker-py reads it.
-pub fn bytes(value: &serde_yaml::Value) -> Result<i64, String> {
-    match value {
-        serde_yaml::Value::Number(n) => n
-            .as_i64()
-            .ok_or_else(|| format!("'{n}' is not a byte size")),
-        serde_yaml::Value::String(text) => {
-            let lower = text.trim().to_ascii_lowercase();
-            let (digits, factor) = match lower.chars().last() {
-                Some('b') => (&lower[..lower.len() - 1], 1),
-                Some('k') => (&lower[..lower.len() - 1], 1 << 10),
-                Some('m') => (&lower[..lower.len() - 1], 1 << 20),
-                Some('g') => (&lower[..lower.len() - 1], 1 << 30),
-                _ => (lower.as_str(), 1),
-            };
-            digits
-                .parse::<i64>()
-                .map(|n| n * factor)
-                .map_err(|_| format!("'{text}' is not a byte size such as 512m or 3g"))
-        }
-        other => Err(format!("{other:?} is not a byte size")),
-    }
-}
-
-/// A command or entrypoint: a string is split like a shell would (docker-py's rule), a list kept.
-fn argv(value: &serde_yaml::Value) -> Result<Value, String> {
-    match value {
-        serde_yaml::Value::String(line) => shlex::split(line)
-            .map(|words| json!(words))
-            .ok_or_else(|| format!("'{line}' has unbalanced quotes")),
-        serde_yaml::Value::Sequence(items) => {
-            Ok(json!(items.iter().map(yaml_scalar).collect::<Vec<_>>()))
-        }
-        serde_yaml::Value::Null => Ok(Value::Null),
-        other => Err(format!("{other:?} is not a command")),
-    }
-}
-
-fn yaml_scalar(value: &serde_yaml::Value) -> String {
-    match value {
-        serde_yaml::Value::String(s) => s.clone(),
-        serde_yaml::Value::Bool(b) => b.to_string(),
-        serde_yaml::Value::Number(n) => n.to_string(),
-        serde_yaml::Value::Null => String::new(),
-        other => serde_yaml::to_string(other)
-            .unwrap_or_default()
-            .trim()
-            .to_owned(),
-    }
-}
-
-fn to_json(value: &serde_yaml::Value) -> Result<Value, String> {
-    serde_json::to_value(value).map_err(|e| e.to_string())
-}
-
-/// `KEY=value` lines from a mapping or a list.
-fn environment(value: &serde_yaml::Value) -> Result<Value, String> {
-    match value {
-        serde_yaml::Value::Mapping(pairs) => Ok(json!(pairs
-            .iter()
-            .map(|(k, v)| format!("{}={}", yaml_scalar(k), yaml_scalar(v)))
-            .collect::<Vec<_>>())),
-        serde_yaml::Value::Sequence(items) => {
-            Ok(json!(items.iter().map(yaml_scalar).collect::<Vec<_>>()))
-        }
-        other => Err(format!(
-            "{other:?} is not an environment (a mapping or a list)"
-        )),
-    }
 }
 
 /// The host path of `alias` for `instance` (`default` when there is none), joined to the host root when
@@ -495,36 +377,39 @@ pub fn create_body(
         body.insert("Healthcheck".into(), health(check));
     }
 
-    // The configuration's own options, by docker-py's names; unknown names are errors, not silently dropped.
-    for (key, value) in &config.create_options {
-        let Some((_, api)) = CREATE_KEYS.iter().find(|(k, _)| k == key) else {
-            let names: Vec<&str> = CREATE_KEYS.iter().map(|(k, _)| *k).collect();
-            return Err(format!(
-                "{config_name}.create_options: '{key}' is not supported; expected one of {}",
-                names.join(", ")
-            ));
-        };
-        let converted = match *key {
-            _ if key == "command" || key == "entrypoint" => argv(value)?,
-            _ if key == "environment" => environment(value)?,
-            _ => to_json(value)?,
-        };
-        body.insert((*api).into(), converted);
+    // The configuration's own options, by docker-py's names (checked when the map loaded), merged over the
+    // computed values by docker-map's rule: lists are appended without repeats, mappings updated, anything else
+    // (and `command`, `entrypoint`) replaced.
+    let options = [
+        (Block::Create, &config.create_options),
+        (Block::Host, &config.host_config),
+    ];
+    for (block, options) in options {
+        for (key, value) in options {
+            let field = translate(block, key, value)
+                .map_err(|e| format!("{config_name}.{}.{key}: {e}", block.key()))?;
+            let Some(field) = field else {
+                continue;
+            };
+            let part = match field.target {
+                Target::Body => &mut body,
+                Target::Host => &mut host,
+            };
+            let replace = matches!(key.as_str(), "command" | "entrypoint");
+            merge(part, field.name, field.value, replace);
+        }
     }
-    for (key, value) in &config.host_config {
-        let Some((_, api)) = HOST_KEYS.iter().find(|(k, _)| k == key) else {
-            let names: Vec<&str> = HOST_KEYS.iter().map(|(k, _)| *k).collect();
-            return Err(format!(
-                "{config_name}.host_config: '{key}' is not supported; expected one of {}",
-                names.join(", ")
-            ));
-        };
-        let converted = if BYTE_KEYS.contains(&key.as_str()) {
-            json!(bytes(value).map_err(|e| format!("{config_name}.host_config.{key}: {e}"))?)
-        } else {
-            to_json(value)?
-        };
-        host.insert((*api).into(), converted);
+    // A container on another container's network stack may not have a host name, domain name or DNS settings of
+    // its own (the engine refuses "conflicting options"), as `docker run --network container:x` leaves them out.
+    // What the map set explicitly was refused when it loaded; this drops what dfab computed (set_hostname).
+    let shared_stack = host
+        .get("NetworkMode")
+        .and_then(Value::as_str)
+        .is_some_and(|mode| mode.starts_with("container:"));
+    if shared_stack {
+        for field in ["Hostname", "Domainname"] {
+            body.remove(field);
+        }
     }
     body.insert("HostConfig".into(), Value::Object(host));
     // The owner's mark: a later run tells the map's containers from others of the same name (see `Observed`).
@@ -539,15 +424,47 @@ pub fn create_body(
     })
 }
 
+/// Sets `name` in `part` to `value` by docker-map's merge rule.
+fn merge(part: &mut Map<String, Value>, name: &str, value: Value, replace: bool) {
+    match (part.get_mut(name), value) {
+        (Some(Value::Array(current)), Value::Array(more)) if !replace => {
+            for item in more {
+                if !current.contains(&item) {
+                    current.push(item);
+                }
+            }
+        }
+        (Some(Value::Object(current)), Value::Object(more)) if !replace => current.extend(more),
+        (_, value) => {
+            part.insert(name.to_owned(), value);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn byte_sizes() {
+        use crate::map::bytes;
         assert_eq!(bytes(&"3g".into()), Ok(3_221_225_472));
         assert_eq!(bytes(&"512m".into()), Ok(536_870_912));
         assert_eq!(bytes(&serde_yaml::Value::from(1024)), Ok(1024));
         assert!(bytes(&"lots".into()).is_err());
+    }
+
+    #[test]
+    fn options_merge_over_computed_values() {
+        let mut part = Map::new();
+        part.insert("Binds".into(), json!(["a:/a:rw"]));
+        part.insert("Labels".into(), json!({"x": "1"}));
+        part.insert("Cmd".into(), json!(["old"]));
+        merge(&mut part, "Binds", json!(["a:/a:rw", "b:/b:ro"]), false);
+        merge(&mut part, "Labels", json!({"y": "2"}), false);
+        merge(&mut part, "Cmd", json!(["new"]), true);
+        assert_eq!(part["Binds"], json!(["a:/a:rw", "b:/b:ro"]));
+        assert_eq!(part["Labels"], json!({"x": "1", "y": "2"}));
+        assert_eq!(part["Cmd"], json!(["new"]));
     }
 }

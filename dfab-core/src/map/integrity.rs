@@ -186,6 +186,28 @@ pub(crate) fn check(map: &ContainerMap, problems: &mut Problems) {
                 problems.error(*at, &format!("{name}.network_mode"), message);
             }
         }
+        let shared_stack = match &config.network_mode {
+            Some(NetworkMode::Config { config: other, .. }) => Some(other.clone()),
+            Some(NetworkMode::External(mode)) if mode.starts_with("container:") => {
+                Some(mode.clone())
+            }
+            _ => None,
+        };
+        if let Some(other) = shared_stack {
+            for (key, present) in stack_conflicts(config) {
+                if present {
+                    problems.error(
+                        config.at,
+                        &format!("{name}.{key}"),
+                        format!(
+                            "cannot be used with network_mode '{other}': the container shares that container's \
+                             network, and the engine refuses a host name, domain name, ports, DNS settings and \
+                             links there"
+                        ),
+                    );
+                }
+            }
+        }
         for (parent, at) in &config.extends {
             if *parent == **name {
                 problems.error(
@@ -208,6 +230,36 @@ pub(crate) fn check(map: &ContainerMap, problems: &mut Problems) {
             .unwrap_or_default();
         problems.error(at, "", cycle.to_string());
     }
+}
+
+/// What a configuration sets explicitly that a container sharing another's network stack may not have (the engine
+/// answers "conflicting options"), by the key it is written under.
+fn stack_conflicts(config: &super::container::ContainerConfig) -> Vec<(String, bool)> {
+    let mut found = vec![
+        ("exposes".to_owned(), !config.exposes.is_empty()),
+        ("links".to_owned(), !config.links.is_empty()),
+    ];
+    for key in ["hostname", "domainname", "mac_address", "ports"] {
+        found.push((
+            format!("create_options.{key}"),
+            config.create_options.contains_key(key),
+        ));
+    }
+    for key in [
+        "port_bindings",
+        "publish_all_ports",
+        "dns",
+        "dns_search",
+        "dns_opt",
+        "extra_hosts",
+        "links",
+    ] {
+        found.push((
+            format!("host_config.{key}"),
+            config.host_config.contains_key(key),
+        ));
+    }
+    found
 }
 
 /// Whether the volumes section gives `alias` a container path.

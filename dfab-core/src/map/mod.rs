@@ -5,6 +5,7 @@ mod clients;
 mod container;
 mod container_map;
 mod deps;
+mod engine_options;
 mod extend;
 mod integrity;
 mod items;
@@ -23,6 +24,9 @@ pub use clients::{check_clients, load_clients_file, load_clients_str, ClientConf
 pub use container::ContainerConfig;
 pub use container_map::ContainerMap;
 pub use deps::{select, Cycle, Graph, Item};
+pub use engine_options::{
+    belongs_under, bytes, keywords, translate, Block, Field, OptionError, Target,
+};
 pub use items::{
     Attach, Bind, Endpoint, ExecCommand, ExecPolicy, HealthCheck, Link, NetworkMode, Options, Port,
     Use, User,

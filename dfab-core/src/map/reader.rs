@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::container::ContainerConfig;
 use super::container_map::ContainerMap;
+use super::engine_options::{belongs_under, translate, Block, OptionError};
 use super::items::{
     Attach, Bind, Endpoint, ExecCommand, ExecPolicy, HealthCheck, Link, NetworkMode, Options, Port,
     Use, User,
@@ -757,6 +758,34 @@ impl Reader<'_> {
         }
     }
 
+    /// A `create_options` or `host_config` block, each option checked against docker-py's keywords and its value
+    /// against the engine field it becomes, so that a map that loads is one the engine's requests can carry.
+    fn engine_options(&mut self, node: &Node, path: &str, block: Block) -> Options {
+        let NodeKind::Map(pairs) = &node.kind else {
+            return self.options(node, path);
+        };
+        let mut options = Options::new();
+        for (k, v) in pairs {
+            let Some(key) = self.string(k, path) else {
+                continue;
+            };
+            let value = to_value(v);
+            match translate(block, &key, &value) {
+                Ok(_) => {
+                    options.insert(key, value);
+                }
+                Err(error @ OptionError::Value { .. }) => {
+                    self.problems
+                        .error(v.at, &join(path, &key), error.to_string())
+                }
+                Err(error) => self
+                    .problems
+                    .error(k.at, &join(path, &key), error.to_string()),
+            }
+        }
+        options
+    }
+
     fn text_map(&mut self, node: &Node, path: &str) -> BTreeMap<String, Text> {
         match &node.kind {
             NodeKind::Null => BTreeMap::new(),
@@ -839,21 +868,33 @@ impl Reader<'_> {
                 }
                 "healthcheck" => config.healthcheck = self.healthcheck(v, &p),
                 "persistent" => config.persistent = Some(self.bool(v)),
-                "create_options" => config.create_options = self.options(v, &p),
+                "create_options" => {
+                    config.create_options = self.engine_options(v, &p, Block::Create)
+                }
+                // docker-map 1.1.1 merges the older start options into the host config.
                 "host_config" | "start_options" | "host_config_options" => {
-                    let options = self.options(v, &p);
+                    let options = self.engine_options(v, &p, Block::Host);
                     config.host_config.extend(options);
                 }
                 "restart_policy" => {
-                    config
-                        .host_config
-                        .insert("restart_policy".into(), to_value(v));
+                    let value = to_value(v);
+                    match translate(Block::Host, "restart_policy", &value) {
+                        Ok(_) => {
+                            config.host_config.insert("restart_policy".into(), value);
+                        }
+                        Err(e) => self.problems.error(v.at, &p, e.to_string()),
+                    }
                 }
-                other => self.problems.error(
-                    k.at,
-                    &p,
-                    unknown_key(other, &CONTAINER_KEYS[..23], "container"),
-                ),
+                other => {
+                    let message = match belongs_under(other) {
+                        Some(block) => format!(
+                            "unknown container key '{other}': it belongs under {}",
+                            block.key()
+                        ),
+                        None => unknown_key(other, &CONTAINER_KEYS[..23], "container"),
+                    };
+                    self.problems.error(k.at, &p, message)
+                }
             }
         }
     }
