@@ -196,7 +196,7 @@ fn ports_networks_exec_commands_healthchecks_modes_users() {
          \x20 networks:\n    - backend\n    - [cache, c-alias]\n    - {mgmt: [m-alias, null, 10.9.0.2]}\n\
          \x20 exec_commands: [\"echo hi\", [\"run.sh\", app], [\"init.sh\", root, initial], [[\"/bin/sh\", \"-c\", \"x\"], root]]\n\
          \x20 healthcheck: {test: [curl, -f, http://localhost/], interval: 30s, timeout: 500ms, retries: 3, start_period: 1m}\n\
-         \x20 network_mode: t\n  user: \"app:staff\"\n",
+         \x20 user: \"app:staff\"\nd: {network_mode: t}\n",
     );
     let c = map.container("c").unwrap();
     let ports: Vec<(String, Option<String>, Option<String>, bool)> = c
@@ -273,7 +273,7 @@ fn ports_networks_exec_commands_healthchecks_modes_users() {
         })
     );
     assert!(
-        matches!(&c.network_mode, Some(NetworkMode::Config { config, instance: None, .. }) if config == "t")
+        matches!(&map.container("d").unwrap().network_mode, Some(NetworkMode::Config { config, instance: None, .. }) if config == "t")
     );
     let user = c.user.as_ref().unwrap();
     assert_eq!(
@@ -821,5 +821,65 @@ fn domains_and_bad_network_modes() {
     assert!(
         error.contains("a.network_mode: expected [config, instance], found a list"),
         "{error}"
+    );
+}
+
+#[test]
+fn every_cycle_is_reported_at_once() {
+    let error =
+        errors("a: {links: b}\nb: {links: a}\nc: {links: d}\nd: {links: e}\ne: {links: c}\n");
+    assert!(
+        error.contains("circular dependency: a -> b -> a"),
+        "{error}"
+    );
+    assert!(
+        error.contains("circular dependency: c -> d -> e -> c"),
+        "{error}"
+    );
+    assert_eq!(error.matches("circular dependency").count(), 2, "{error}");
+}
+
+#[test]
+fn merge_keys_share_settings_between_configurations() {
+    let map = load(
+        "common: &common\n  abstract: true\n  image: app\n  user: 1000\n  create_options: &opts {environment: {MODE: prod}}\n\
+         web:\n  <<: *common\n  abstract: false\n  create_options:\n    <<: *opts\n    command: serve\n",
+    );
+    let web = map.container("web").expect("web");
+    assert_eq!(web.image, Some(plain("app")));
+    assert!(!web.abstract_);
+    assert_eq!(web.create_options.len(), 2, "{:?}", web.create_options);
+}
+
+#[test]
+fn registry_logins_are_checked_without_showing_them() {
+    use dfab_core::map::load_clients_str;
+    let error = load_clients_str(
+        "web:\n  fabric_host: web1\n  auth_configs:\n    registry.example.com: {username: deploy, passwrd: SECRET-1}\n\
+         \x20   quay.io: {username: [SECRET-2]}\n    ghcr.io: SECRET-3\n\
+         db:\n  fabric_host: db1\n  auth_configs: SECRET-4\n",
+        "clients.yaml",
+        &Env::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        error,
+        "clients.yaml:4:46: web.auth_configs.registry.example.com.passwrd: unknown login key 'passwrd'; did you mean 'password'?\n\
+         clients.yaml:5:25: web.auth_configs.quay.io.username: expected a string, found a list\n\
+         clients.yaml:6:14: web.auth_configs.ghcr.io: expected a login mapping (username, password, …), found a string\n\
+         clients.yaml:9:17: db.auth_configs: expected a mapping of registries to logins, found a string"
+    );
+    assert!(!error.contains("SECRET"), "{error}");
+    let mut env = Env::default();
+    env.docker_auth_configs.insert(
+        "registry.example.com".into(),
+        [("passwrd".to_owned(), "SECRET".to_owned())]
+            .into_iter()
+            .collect(),
+    );
+    assert_eq!(
+        dfab_core::map::check_env_logins(&env).unwrap_err(),
+        "docker_auth_configs.registry.example.com.passwrd: unknown login key 'passwrd'; did you mean 'password'?"
     );
 }

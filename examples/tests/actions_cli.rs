@@ -186,6 +186,15 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
             .replace("MODE: prod", "MODE: dev"),
     )
     .expect("map file");
+    // startup leaves a changed container as it is, and says so.
+    Test::new()
+        .args(&["--set", &maps, "actions.startup:dfabtest,web"])
+        .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
+        .stderr_has(
+            "Warning: 'dfabtest.app.a' differs from its configuration (environment MODE differs); startup leaves \
+             it as it is, actions.update replaces it\n",
+        )
+        .run();
     let updated = Test::new()
         .args(&["--set", &maps, "actions.update:dfabtest,web"])
         .stdout_has("docker: 'dfabtest.app.a' is out of date: environment MODE differs.\n")
@@ -1140,4 +1149,284 @@ fn a_container_on_another_containers_network_starts() {
         .status(1)
         .run();
     remove();
+}
+
+/// A TCP proxy to the test sshd that, once cut, drops every connection through it and refuses new ones, as a
+/// network that went away would.
+struct Cutter {
+    port: u16,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Cutter {
+    fn start(sshd_port: u16) -> Cutter {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("proxy port");
+        let port = listener.local_addr().expect("address").port();
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (flag, streams) = (cut.clone(), open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                if flag.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", sshd_port)) else {
+                    continue;
+                };
+                let mut all = streams.lock().expect("proxy streams");
+                for (from, to) in [(&client, &server), (&server, &client)] {
+                    let (Ok(mut from), Ok(mut to)) = (from.try_clone(), to.try_clone()) else {
+                        continue;
+                    };
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+                all.extend([client, server]);
+            }
+        });
+        Cutter { port, cut, open }
+    }
+
+    /// Drops every connection now and refuses the next ones.
+    fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        for stream in self.open.lock().expect("proxy streams").iter() {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+/// What the engine has of map `converge`: its containers with their state, its volumes and networks, dfab's helper
+/// containers, the prepared volume's owner and mode, and whether the exec command runs.
+fn converge_state() -> Vec<String> {
+    let mut state: Vec<String> = docker(&[
+        "ps",
+        "-a",
+        "--filter",
+        "label=dfab.map=converge",
+        "--format",
+        "container {{.Names}} {{.State}} helper={{.Label \"dfab.helper\"}}",
+    ])
+    .lines()
+    .map(str::to_owned)
+    .collect();
+    for kind in ["volume", "network"] {
+        let names = docker(&[
+            kind,
+            "ls",
+            "--filter",
+            "name=converge.",
+            "--format",
+            "{{.Name}}",
+        ]);
+        state.extend(names.lines().map(|n| format!("{kind} {n}")));
+    }
+    if docker(&["volume", "ls", "-q", "--filter", "name=converge.data"]) == "converge.data" {
+        state.push(format!(
+            "converge.data root {}",
+            docker(&[
+                "run",
+                "--rm",
+                "-v",
+                "converge.data:/v",
+                "busybox:latest",
+                "stat",
+                "-c",
+                "%u:%g %a",
+                "/v"
+            ])
+        ));
+    }
+    let top = docker(&["top", "converge.app"]);
+    state.push(format!("exec command runs: {}", top.contains("sleep 500")));
+    state.sort();
+    state
+}
+
+/// Runs `task` through a proxy to sshd on `port` and cuts the connection when the local engine reports `event`
+/// (type, action prefix, the object's name); returns the run's status once what the engine was still doing when
+/// the connection went (a preparation, say) has ended.
+fn cut_at(port: u16, event: (&str, &str, &str), task: impl FnOnce(&str) -> i32) -> i32 {
+    let proxy = Cutter::start(port);
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
+    // Replayed from now on, so that an event before the stream is set up is not missed.
+    let mut events = Command::new("docker")
+        .args([
+            "events",
+            "--since",
+            &format!("{since:.6}"),
+            "--format",
+            "{{.Type}}|{{.Action}}|{{.Actor.ID}}|{{.Actor.Attributes.name}}",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("docker events");
+    let lines = events.stdout.take().expect("events output");
+    let wanted = (event.0.to_owned(), event.1.to_owned(), event.2.to_owned());
+    let cutter = Cutter {
+        port: proxy.port,
+        cut: proxy.cut.clone(),
+        open: proxy.open.clone(),
+    };
+    let watcher = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut seen = Vec::new();
+        for line in std::io::BufReader::new(lines).lines().map_while(Result::ok) {
+            // Volumes are named by their ID, containers and networks by their name attribute.
+            let fields: Vec<&str> = line.split('|').collect();
+            if let [kind, action, id, name] = fields[..] {
+                if kind == wanted.0
+                    && action.starts_with(&wanted.1)
+                    && (id == wanted.2 || name == wanted.2)
+                {
+                    cutter.cut();
+                    return Ok(());
+                }
+            }
+            seen.push(line);
+        }
+        Err(seen)
+    });
+    let status = task(&format!("root@127.0.0.1:{}", proxy.port));
+    let _ = events.kill();
+    let _ = events.wait();
+    if let Err(seen) = watcher.join().expect("watcher") {
+        panic!("no {event:?} event (status {status}) among {seen:#?}");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    status
+}
+
+/// A run cut short at any step, followed by the same command, leaves exactly what an uninterrupted run leaves: the
+/// volume prepared, the exec command running, no helper container behind.
+#[test]
+fn an_interrupted_startup_update_or_shutdown_converges_on_the_next_run() {
+    let Some(t) = test_env::test_env() else {
+        return;
+    };
+    let map = MapFile::new(
+        "converge.yaml",
+        "name: converge\nvolumes: {data: {default_path: /data, user: 1000, permissions: \"0750\"}}\n\
+         networks: {net: {}}\n\
+         app: {image: /busybox:latest, attaches: data, networks: [net], stop_timeout: 1, \
+         create_options: {command: sleep 600}, exec_commands: [\"sleep 500\"]}\n\
+         web: {image: /busybox:latest, links: app, uses: data, networks: [net], stop_timeout: 1, \
+         create_options: {command: sleep 600}}\n",
+    );
+    let set = format!("{},docker_parallel=1", map.set);
+    let direct = format!("root@127.0.0.1:{}", t.port);
+    let login = |host: &str| over_ssh(&t, host, &set);
+    let run = |host: &str, task: &str| {
+        let args = login(host);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Test::new().args(&args).args(&[task])
+    };
+    let teardown = || {
+        run(
+            &direct,
+            "actions.shutdown:converge,__all__,remove_attached=true",
+        )
+        .run();
+        assert_eq!(
+            converge_state(),
+            ["exec command runs: false"],
+            "teardown leaves nothing"
+        );
+    };
+    docker(&[
+        "rm",
+        "-f",
+        "converge.web",
+        "converge.app",
+        "converge.data.dfab-unprepared",
+        "converge.data.dfab-prepare",
+    ]);
+    docker(&["volume", "rm", "converge.data"]);
+    docker(&["network", "rm", "converge.net"]);
+    run(&direct, "actions.startup:converge,web").run();
+    let reference = converge_state();
+    assert!(
+        reference.contains(&"converge.data root 1000:1000 750".to_owned()),
+        "{reference:?}"
+    );
+    assert!(
+        reference.contains(&"exec command runs: true".to_owned()),
+        "{reference:?}"
+    );
+    teardown();
+
+    // Each engine event at which the connection is cut: (event type, action prefix, the object's name).
+    let cuts = [
+        ("network", "create", "converge.net"),
+        ("volume", "create", "converge.data"),
+        ("container", "create", "converge.data.dfab-prepare"),
+        ("container", "start", "converge.data.dfab-prepare"),
+        ("container", "create", "converge.app"),
+        ("container", "start", "converge.app"),
+        ("container", "exec_create", "converge.app"),
+        ("container", "create", "converge.web"),
+    ];
+    let startup = "actions.startup:converge,web";
+    for event in cuts {
+        let status = cut_at(t.port, event, |through| {
+            run(through, startup).run_any_status()
+        });
+        assert_ne!(status, 0, "the run cut at {event:?} fails");
+        let rerun = run(&direct, startup).run();
+        assert_eq!(
+            converge_state(),
+            reference,
+            "after a cut at {event:?} and a rerun:\n{rerun}"
+        );
+        if event.2.ends_with(".dfab-prepare") {
+            assert!(
+                rerun.contains(" repaired"),
+                "the rerun says what it repaired:\n{rerun}"
+            );
+        }
+        teardown();
+    }
+    // update and shutdown cut short: the rerun finishes what they began.
+    run(&direct, startup).run();
+    let original = std::fs::read_to_string(&map.path).expect("map");
+    for (event, seconds) in [
+        (("container", "destroy", "converge.app"), "601"),
+        (("container", "create", "converge.app"), "602"),
+    ] {
+        // Each update has a changed command to apply.
+        map.write(&original.replace("sleep 600}, exec", &format!("sleep {seconds}}}, exec")));
+        let update = "actions.update:converge,web";
+        let status = cut_at(t.port, event, |through| {
+            run(through, update).run_any_status()
+        });
+        assert_ne!(status, 0, "the update cut at {event:?} fails");
+        run(&direct, update).run();
+        assert_eq!(
+            converge_state(),
+            reference,
+            "after an update cut at {event:?} and a rerun"
+        );
+        assert!(docker(&["inspect", "-f", "{{.Config.Cmd}}", "converge.app"]).contains(seconds));
+    }
+    for event in [
+        ("container", "stop", "converge.web"),
+        ("container", "destroy", "converge.app"),
+    ] {
+        let shutdown = "actions.shutdown:converge,__all__,remove_attached=true";
+        let status = cut_at(t.port, event, |through| {
+            run(through, shutdown).run_any_status()
+        });
+        assert_ne!(status, 0, "the shutdown cut at {event:?} fails");
+        teardown();
+        run(&direct, startup).run();
+    }
+    teardown();
 }

@@ -13,11 +13,11 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 
-use super::create_args::endpoint_settings;
+use super::create_args::{endpoint_settings, OWNER_LABEL};
 use super::schedule::{Job, Schedule};
 use super::update_check::update_body;
 use super::{create_body, Step, StepKind};
-use crate::docker::DockerClient;
+use crate::docker::{DockerClient, DockerError};
 use crate::env::Env;
 use crate::exec::output;
 use crate::map::{network_name, ClientConfig, ContainerMap, ExecCommand, Item};
@@ -37,7 +37,8 @@ fn kind_name(kind: &StepKind) -> &'static str {
         StepKind::CreateNetwork | StepKind::CreateVolume | StepKind::CreateContainer { .. } => {
             "created"
         }
-        StepKind::PrepareVolume { .. } => "prepared",
+        StepKind::PrepareVolume { again: false, .. } => "prepared",
+        StepKind::PrepareVolume { again: true, .. } => "repaired",
         StepKind::ConnectNetworks { .. } => "connected",
         StepKind::Start => "started",
         StepKind::Exec { .. } | StepKind::ExecMissing { .. } => "exec'd",
@@ -162,6 +163,7 @@ fn print_summary(counts: &HashMap<&'static str, usize>, elapsed: Duration, faile
         "pulled",
         "created",
         "prepared",
+        "repaired",
         "connected",
         "disconnected",
         "updated",
@@ -266,9 +268,14 @@ fn run_step(
                 })
                 .map_err(engine_message)
         }
-        (StepKind::CreateVolume, Item::Volume { alias, .. }) => {
+        (StepKind::CreateVolume, Item::Volume { config, alias }) => {
             let settings = map.volumes.get(alias).cloned().unwrap_or_default();
             let options = resolved(&settings.driver_options, env)?;
+            // A volume that needs preparing gets its marker first, so that a run cut short between creating and
+            // preparing it leaves a sign the next run finds (the volume alone looks finished).
+            if super::plan::preparation(map, config, alias).is_some() {
+                create_marker(client, &map.name, &name, env)?;
+            }
             client
                 .call(&what, |d| async move {
                     d.create_volume(VolumeCreateRequest {
@@ -286,9 +293,18 @@ fn run_step(
                 })
                 .map_err(engine_message)
         }
-        (StepKind::PrepareVolume { owner, permissions }, _) => {
-            prepare_volume(client, &name, owner.as_deref(), permissions.as_deref(), env)
-        }
+        (
+            StepKind::PrepareVolume {
+                owner, permissions, ..
+            },
+            _,
+        ) => prepare_volume(
+            client,
+            (&map.name, &name),
+            owner.as_deref(),
+            permissions.as_deref(),
+            env,
+        ),
         (StepKind::CreateContainer { image }, Item::Container { config, instance }) => {
             let body = create_body(map, config, instance.as_deref(), image, client_config, env)?;
             client
@@ -435,15 +451,18 @@ fn run_step(
                 })
                 .map_err(engine_message)
         }
-        (StepKind::RemoveVolume, _) => client
-            .call(&what, |d| async move {
-                d.remove_volume(
-                    &name,
-                    None::<bollard::query_parameters::RemoveVolumeOptions>,
-                )
-                .await
-            })
-            .map_err(engine_message),
+        (StepKind::RemoveVolume, _) => {
+            remove_helper(client, &helper_name(&name, Helper::Marker))?;
+            client
+                .call(&what, |d| async move {
+                    d.remove_volume(
+                        &name,
+                        None::<bollard::query_parameters::RemoveVolumeOptions>,
+                    )
+                    .await
+                })
+                .map_err(engine_message)
+        }
         (StepKind::RemoveNetwork, _) => client
             .call(&what, |d| async move { d.remove_network(&name).await })
             .map_err(engine_message),
@@ -485,15 +504,100 @@ fn resolved(
         .collect()
 }
 
+/// The containers dfab makes for itself besides a map's own, each named after its volume and labelled
+/// `dfab.helper`, so that one left behind by a run cut short is found and removed by the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Helper {
+    /// Never started; while it exists, its volume's preparation has not finished.
+    Marker,
+    /// The short-lived container that prepares a volume.
+    Prepare,
+}
+
+/// The label that marks dfab's helper containers, with the helper's kind as its value.
+pub(crate) const HELPER_LABEL: &str = "dfab.helper";
+
+impl Helper {
+    /// The label value and name suffix of this kind.
+    pub(crate) fn kind(self) -> &'static str {
+        match self {
+            Helper::Marker => "unprepared",
+            Helper::Prepare => "prepare",
+        }
+    }
+}
+
+/// The name of the helper of `kind` for `volume`.
+pub(crate) fn helper_name(volume: &str, kind: Helper) -> String {
+    format!("{volume}.dfab-{}", kind.kind())
+}
+
+/// The labels of a helper container: the map's and the helper's kind.
+fn helper_labels(map: &str, kind: Helper) -> HashMap<String, String> {
+    HashMap::from([
+        (OWNER_LABEL.to_owned(), map.to_owned()),
+        (HELPER_LABEL.to_owned(), kind.kind().to_owned()),
+    ])
+}
+
+/// Creates (never starts) the marker that says `volume` is not prepared yet; an existing one is kept.
+fn create_marker(client: &DockerClient, map: &str, volume: &str, env: &Env) -> Result<(), String> {
+    let name = helper_name(volume, Helper::Marker);
+    let body = bollard::models::ContainerCreateBody {
+        image: Some(env.docker_prepare_image.clone()),
+        cmd: Some(vec!["true".into()]),
+        network_disabled: Some(true),
+        labels: Some(helper_labels(map, Helper::Marker)),
+        ..Default::default()
+    };
+    let what = format!("marking volume '{volume}' as not prepared yet");
+    match client.call(&what, |d| async move {
+        d.create_container(
+            Some(CreateContainerOptions {
+                name: Some(name),
+                ..Default::default()
+            }),
+            body,
+        )
+        .await
+    }) {
+        Ok(_) | Err(DockerError::Api { status: 409, .. }) => Ok(()),
+        Err(e) => Err(engine_message(e)),
+    }
+}
+
+/// Removes a helper container (and its anonymous volumes) if it exists.
+pub(crate) fn remove_helper(client: &DockerClient, name: &str) -> Result<(), String> {
+    let target = name.to_owned();
+    match client.call(
+        &format!("removing helper container '{name}'"),
+        |d| async move {
+            d.remove_container(
+                &target,
+                Some(RemoveContainerOptions {
+                    force: true,
+                    ..without_leftovers()
+                }),
+            )
+            .await
+        },
+    ) {
+        Ok(()) | Err(DockerError::Api { status: 404, .. }) => Ok(()),
+        Err(e) => Err(engine_message(e)),
+    }
+}
+
 /// Sets a volume's owner and permissions from a short-lived container of `env.docker_prepare_image`, which
-/// mounts the volume at `/volume-tmp` (reference §4.5).
+/// mounts the volume at `/volume-tmp` (reference §4.5), then removes the volume's marker.
 fn prepare_volume(
     client: &DockerClient,
-    volume: &str,
+    (map, volume): (&str, &str),
     owner: Option<&str>,
     permissions: Option<&str>,
     env: &Env,
 ) -> Result<(), String> {
+    let helper = helper_name(volume, Helper::Prepare);
+    remove_helper(client, &helper)?;
     let quote = crate::ssh::quote;
     let mut commands = Vec::new();
     if let Some(owner) = owner {
@@ -507,6 +611,7 @@ fn prepare_volume(
         cmd: Some(vec!["sh".into(), "-c".into(), commands.join(" && ")]),
         user: Some("root".into()),
         network_disabled: Some(true),
+        labels: Some(helper_labels(map, Helper::Prepare)),
         host_config: Some(bollard::models::HostConfig {
             binds: Some(vec![format!("{volume}:/volume-tmp")]),
             ..Default::default()
@@ -518,7 +623,13 @@ fn prepare_volume(
         .block_on(async move {
             let docker = client.docker();
             let created = docker
-                .create_container(None::<CreateContainerOptions>, body)
+                .create_container(
+                    Some(CreateContainerOptions {
+                        name: Some(helper),
+                        ..Default::default()
+                    }),
+                    body,
+                )
                 .await?;
             let id = created.id;
             let result = async {
@@ -550,7 +661,7 @@ fn prepare_volume(
         })
         .map_err(|e| e.to_string())?;
     match outcome {
-        Ok(0) => Ok(()),
+        Ok(0) => remove_helper(client, &helper_name(volume, Helper::Marker)),
         Ok(code) => Err(format!("the preparation container exited with {code}")),
         Err(e) => Err(client.explain(&what, e).to_string()),
     }

@@ -6,6 +6,7 @@ use bollard::models::{ContainerCreateBody, ContainerSummaryStateEnum, EndpointSe
 use bollard::query_parameters::{ListContainersOptions, ListImagesOptions};
 
 use super::create_args::{endpoint_settings, OWNER_LABEL};
+use super::execute::{Helper, HELPER_LABEL};
 use super::plan::item_name;
 use super::update_check::{
     limit_changes, missing_exec, network_steps, ExecCheck, ExpectedEndpoint, ExpectedExec,
@@ -34,6 +35,10 @@ pub struct Observed {
     labels: HashMap<String, HashMap<String, String>>,
     /// In-place changes the update check found for containers that need no new container.
     adjust: HashMap<String, Vec<StepKind>>,
+    /// Volumes whose preparation has not finished (their marker container exists).
+    unprepared: HashSet<String>,
+    /// dfab's short-lived helper containers, with the map each belongs to: any that exist were left behind.
+    helpers: Vec<(String, String)>,
 }
 
 /// The options of the update check (`actions.update`'s keywords).
@@ -80,6 +85,21 @@ impl Observed {
                 Some(ContainerSummaryStateEnum::CREATED) => ItemState::INITIAL,
                 _ => ItemState::exited(exit_code(container.status.as_deref().unwrap_or_default())),
             };
+            let labels = container.labels.clone().unwrap_or_default();
+            if let Some(kind) = labels.get(HELPER_LABEL) {
+                let map = labels.get(OWNER_LABEL).cloned().unwrap_or_default();
+                for name in container.names.iter().flatten() {
+                    let name = name.trim_start_matches('/');
+                    let marker = format!(".dfab-{}", Helper::Marker.kind());
+                    match name.strip_suffix(&marker) {
+                        Some(volume) if kind == Helper::Marker.kind() => {
+                            observed.unprepared.insert(volume.to_owned());
+                        }
+                        _ => observed.helpers.push((name.to_owned(), map.clone())),
+                    }
+                }
+                continue;
+            }
             for name in container.names.iter().flatten() {
                 let name = name.trim_start_matches('/').to_owned();
                 observed.containers.insert(name.clone(), state.clone());
@@ -253,7 +273,16 @@ impl Observed {
         &self.outdated
     }
 
-    /// The state of an item of `map`.
+    /// The helper containers of `map` that a run cut short left behind (markers excepted: they mean work to do).
+    pub fn leftover_helpers(&self, map: &ContainerMap) -> Vec<&str> {
+        self.helpers
+            .iter()
+            .filter(|(_, owner)| *owner == map.name)
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+
+    /// The state of `item` of `map`.
     pub fn state(&self, map: &ContainerMap, item: &Item) -> ItemState {
         let name = item_name(map, item);
         let found = match item {
@@ -268,7 +297,13 @@ impl Observed {
                 return state;
             }
             Item::Network(_) => self.networks.contains(&name),
-            Item::Volume { .. } => self.volumes.contains(&name),
+            Item::Volume { .. } if self.volumes.contains(&name) => {
+                return ItemState {
+                    unprepared: self.unprepared.contains(&name),
+                    ..ItemState::PRESENT
+                }
+            }
+            Item::Volume { .. } => false,
             Item::Image(_) => self.images.contains(&name),
         };
         if found {

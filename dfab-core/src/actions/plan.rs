@@ -125,10 +125,23 @@ pub fn plan(
                 }
             }
             Item::Volume { config, alias } => {
-                if absent && matches!(action, Action::Create | Action::Startup | Action::Update) {
-                    steps.push(step(StepKind::CreateVolume));
-                    if let Some(prepare) = preparation(map, config, alias) {
-                        steps.push(step(prepare));
+                if matches!(action, Action::Create | Action::Startup | Action::Update) {
+                    if absent {
+                        steps.push(step(StepKind::CreateVolume));
+                    }
+                    // A volume is prepared once, when it is new; one whose preparation was cut short is
+                    // prepared again (its marker container says so).
+                    if absent || current.unprepared {
+                        if let Some(StepKind::PrepareVolume {
+                            owner, permissions, ..
+                        }) = preparation(map, config, alias)
+                        {
+                            steps.push(step(StepKind::PrepareVolume {
+                                owner,
+                                permissions,
+                                again: !absent,
+                            }));
+                        }
                     }
                 }
             }
@@ -218,6 +231,14 @@ pub fn plan(
                         }
                         kinds
                     }
+                    // A running container whose exec commands no process runs (a run cut short after its
+                    // start, say) gets them again; nothing else about it changes on startup.
+                    Action::Startup if running => current
+                        .adjust
+                        .iter()
+                        .filter(|k| matches!(k, StepKind::ExecMissing { .. }))
+                        .cloned()
+                        .collect(),
                     Action::Stop if running => vec![StepKind::Stop],
                     Action::Remove if !absent && !running && !kept => vec![StepKind::Remove],
                     Action::Shutdown if running && !kept => vec![StepKind::Stop, StepKind::Remove],
@@ -354,7 +375,7 @@ fn owner(user: &User) -> Option<String> {
 
 /// The preparation of an attached volume, when an owner or permissions are known (volume settings first, then
 /// the attaching config's).
-fn preparation(map: &ContainerMap, config: &str, alias: &str) -> Option<StepKind> {
+pub(super) fn preparation(map: &ContainerMap, config: &str, alias: &str) -> Option<StepKind> {
     let volume = map.volumes.get(alias);
     let attaching = map.container(config);
     let user = volume
@@ -364,6 +385,9 @@ fn preparation(map: &ContainerMap, config: &str, alias: &str) -> Option<StepKind
         .and_then(|v| v.permissions.clone())
         .or_else(|| attaching.and_then(|c| c.permissions.clone()));
     let owner = user.and_then(owner);
-    (owner.is_some() || permissions.is_some())
-        .then_some(StepKind::PrepareVolume { owner, permissions })
+    (owner.is_some() || permissions.is_some()).then_some(StepKind::PrepareVolume {
+        owner,
+        permissions,
+        again: false,
+    })
 }

@@ -26,6 +26,8 @@ pub struct ItemState {
     pub outdated: bool,
     /// Changes the update check found that need no recreation: network connections, limits, missing exec commands.
     pub adjust: Vec<StepKind>,
+    /// A volume whose preparation (owner, permissions) did not finish: its marker container is still there.
+    pub unprepared: bool,
 }
 
 impl ItemState {
@@ -36,6 +38,7 @@ impl ItemState {
         exit_code: None,
         outdated: false,
         adjust: Vec::new(),
+        unprepared: false,
     };
 
     /// An item that exists and does not run (a network, volume, image, or a stopped container).
@@ -45,6 +48,7 @@ impl ItemState {
         exit_code: None,
         outdated: false,
         adjust: Vec::new(),
+        unprepared: false,
     };
 
     /// A running container.
@@ -54,6 +58,7 @@ impl ItemState {
         exit_code: None,
         outdated: false,
         adjust: Vec::new(),
+        unprepared: false,
     };
 
     /// A container created and never started.
@@ -63,6 +68,7 @@ impl ItemState {
         exit_code: None,
         outdated: false,
         adjust: Vec::new(),
+        unprepared: false,
     };
 
     /// A stopped container that ended with `code`.
@@ -73,6 +79,7 @@ impl ItemState {
             exit_code: Some(code),
             outdated: false,
             adjust: Vec::new(),
+            unprepared: false,
         }
     }
 }

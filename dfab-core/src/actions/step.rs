@@ -19,6 +19,8 @@ pub enum StepKind {
         owner: Option<String>,
         /// The chmod mode.
         permissions: Option<String>,
+        /// The volume exists but an earlier preparation did not finish (a repair).
+        again: bool,
     },
     /// Create a container from an image.
     CreateContainer {
@@ -90,13 +92,26 @@ impl fmt::Display for Step {
             StepKind::Pull => write!(f, "Pulling image '{name}'."),
             StepKind::CreateNetwork => write!(f, "Creating network '{name}'."),
             StepKind::CreateVolume => write!(f, "Creating volume '{name}'."),
-            StepKind::PrepareVolume { owner, permissions } => {
+            StepKind::PrepareVolume {
+                owner,
+                permissions,
+                again,
+            } => {
                 let changes: Vec<String> = owner
                     .iter()
                     .map(|o| format!("owner {o}"))
                     .chain(permissions.iter().map(|p| format!("permissions {p}")))
                     .collect();
-                write!(f, "Preparing volume '{name}' ({}).", changes.join(", "))
+                let again = if *again {
+                    ": its last preparation did not finish"
+                } else {
+                    ""
+                };
+                write!(
+                    f,
+                    "Preparing volume '{name}' ({}){again}.",
+                    changes.join(", ")
+                )
             }
             StepKind::CreateContainer { image } => {
                 write!(f, "Creating container '{name}' from image '{image}'.")

@@ -229,6 +229,7 @@ fn run(
     };
     let maps = loaded_maps()?;
     let (map, items) = targets(&maps, first, second, &instances.unwrap_or_default())?;
+    crate::map::check_env_logins(&env()).map_err(|e| anyhow!(e))?;
     let clients = configured_clients()?.unwrap_or_default();
     let routes = routes(&map, &items, &clients)?;
     // Every route is checked before any host is touched.
@@ -379,7 +380,9 @@ fn run_on_engine(
         .filter(|item| options.here(item))
         .collect();
     observed.check_owners(&docker, map, &graph, &visited)?;
-    if action == Action::Update {
+    // startup keeps docker-map's meaning and leaves existing containers as they are, but says which of them no
+    // longer match their configuration.
+    if matches!(action, Action::Update | Action::Startup) {
         observed
             .check_updates(
                 &docker,
@@ -394,10 +397,18 @@ fn run_on_engine(
         let mut outdated: Vec<_> = observed.outdated().iter().collect();
         outdated.sort();
         for (name, reasons) in outdated {
-            output::running(&format!(
-                "docker: '{name}' is out of date: {}.",
-                reasons.join(", ")
-            ));
+            if action == Action::Update {
+                output::running(&format!(
+                    "docker: '{name}' is out of date: {}.",
+                    reasons.join(", ")
+                ));
+            } else {
+                output::warn(&format!(
+                    "'{name}' differs from its configuration ({}); startup leaves it as it is, \
+                     actions.update replaces it",
+                    reasons.join(", ")
+                ));
+            }
         }
     }
     let state = |item: &Item| observed.state(map, item);
@@ -417,6 +428,12 @@ fn run_on_engine(
             output::running(&format!("docker: (dry run on {place}) nothing to do"));
         }
         return Ok(());
+    }
+    for helper in observed.leftover_helpers(map) {
+        output::running(&format!(
+            "docker: Removing helper container '{helper}', left behind by an earlier run."
+        ));
+        super::execute::remove_helper(&docker, helper).map_err(|e| anyhow!(e))?;
     }
     execute(&docker, map, &schedule, client_config, &env, parallel(&env)).map(drop)
 }

@@ -164,7 +164,10 @@ pub fn load_clients_str(
                 "domainname" => client.domainname = Some(reader.text(v, &p)),
                 "stop_timeout" => client.stop_timeout = number(&mut reader, v, &p),
                 "wait_timeout" => client.wait_timeout = number(&mut reader, v, &p),
-                "auth_configs" => client.auth_configs = value_map(v),
+                "auth_configs" => {
+                    check_auth_configs(&mut reader, v, &p);
+                    client.auth_configs = value_map(v)
+                }
                 "tunnel_local_port" => client.tunnel_local_port = number(&mut reader, v, &p),
                 "tunnel_remote_port" => client.tunnel_remote_port = number(&mut reader, v, &p),
                 "features" => client.features = value_map(v),
@@ -188,6 +191,80 @@ pub fn load_clients_str(
     }
     problems.into_result()?;
     Ok(clients)
+}
+
+/// The fields of a registry login (docker-py's `login` keywords and the engine's names).
+pub const LOGIN_KEYS: [&str; 7] = [
+    "username",
+    "password",
+    "email",
+    "registry",
+    "serveraddress",
+    "identitytoken",
+    "reauth",
+];
+
+/// Checks `auth_configs`: registry → login fields, each a scalar. Messages name the fields and the shapes found,
+/// never a value (they hold passwords).
+fn check_auth_configs(reader: &mut Reader<'_>, node: &Node, path: &str) {
+    let Some(registries) = node.entries() else {
+        if !node.is_null() {
+            reader.problems.error(
+                node.at,
+                path,
+                format!(
+                    "expected a mapping of registries to logins, found {}",
+                    node.describe()
+                ),
+            );
+        }
+        return;
+    };
+    for (registry, login) in registries {
+        let at = format!("{path}.{}", registry.text().unwrap_or("?"));
+        let Some(fields) = login.entries() else {
+            reader.problems.error(
+                login.at,
+                &at,
+                format!(
+                    "expected a login mapping (username, password, …), found {}",
+                    login.describe()
+                ),
+            );
+            continue;
+        };
+        for (key, value) in fields {
+            let name = key.text().unwrap_or_default();
+            if !LOGIN_KEYS.contains(&name) {
+                reader.problems.error(
+                    key.at,
+                    &format!("{at}.{name}"),
+                    unknown_key(name, &LOGIN_KEYS, "login"),
+                );
+            } else if !matches!(value.kind, NodeKind::Scalar { .. } | NodeKind::Null) {
+                reader.problems.error(
+                    value.at,
+                    &format!("{at}.{name}"),
+                    format!("expected a string, found {}", value.describe()),
+                );
+            }
+        }
+    }
+}
+
+/// Checks the logins of `env.docker_auth_configs` the way a clients file's are checked, naming fields, never values.
+pub fn check_env_logins(env: &Env) -> Result<(), String> {
+    for (registry, login) in &env.docker_auth_configs {
+        for key in login.keys() {
+            if !LOGIN_KEYS.contains(&key.as_str()) {
+                return Err(format!(
+                    "docker_auth_configs.{registry}.{key}: {}",
+                    unknown_key(key, &LOGIN_KEYS, "login")
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// docker-map's feature names, which a client entry may set directly.

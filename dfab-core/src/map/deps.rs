@@ -131,6 +131,58 @@ impl<'m> Index<'m> {
 impl Graph {
     /// Builds the graph of `map`'s concrete (non-abstract) containers; lazy image names resolve with `env`.
     pub fn new(map: &ContainerMap, env: &Env) -> Result<Graph, Cycle> {
+        let graph = Graph::build(map, env);
+        let mut done = HashSet::new();
+        for item in &graph.containers {
+            graph.walk(item, &mut Vec::new(), &mut done)?;
+        }
+        Ok(graph)
+    }
+
+    /// Every dependency cycle of `map`, each once (not only the first), in document order of where it is met.
+    pub fn cycles(map: &ContainerMap, env: &Env) -> Vec<Cycle> {
+        let graph = Graph::build(map, env);
+        let mut found: Vec<Cycle> = Vec::new();
+        let mut done = HashSet::new();
+        for item in &graph.containers {
+            graph.walk_all(item, &mut Vec::new(), &mut done, &mut found);
+        }
+        found
+    }
+
+    /// Depth-first walk that records every cycle it meets and goes on.
+    fn walk_all(
+        &self,
+        item: &Item,
+        stack: &mut Vec<Item>,
+        done: &mut HashSet<Item>,
+        found: &mut Vec<Cycle>,
+    ) {
+        if done.contains(item) {
+            return;
+        }
+        if let Some(start) = stack.iter().position(|i| i == item) {
+            let mut cycle = stack[start..].to_vec();
+            // The same cycle met from another member is one cycle.
+            let known = found
+                .iter()
+                .any(|c| c.0.len() == cycle.len() + 1 && cycle.iter().all(|i| c.0.contains(i)));
+            if !known {
+                cycle.push(item.clone());
+                found.push(Cycle(cycle));
+            }
+            return;
+        }
+        stack.push(item.clone());
+        for next in self.direct.get(item).into_iter().flatten() {
+            self.walk_all(next, stack, done, found);
+        }
+        stack.pop();
+        done.insert(item.clone());
+    }
+
+    /// The graph of `map`'s concrete containers, cycles and all.
+    fn build(map: &ContainerMap, env: &Env) -> Graph {
         let index = Index::new(map);
         let mut graph = Graph::default();
         for (name, config) in &map.containers {
@@ -151,11 +203,7 @@ impl Graph {
                 graph.direct.insert(item, direct.clone());
             }
         }
-        let mut done = HashSet::new();
-        for item in &graph.containers {
-            graph.walk(item, &mut Vec::new(), &mut done)?;
-        }
-        Ok(graph)
+        graph
     }
 
     /// Depth-first walk that reports the first cycle found.

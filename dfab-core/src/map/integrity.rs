@@ -219,7 +219,7 @@ pub(crate) fn check(map: &ContainerMap, problems: &mut Problems) {
         }
     }
 
-    if let Err(cycle) = Graph::new(map, &Env::default()) {
+    for cycle in Graph::cycles(map, &Env::default()) {
         let at = cycle
             .0
             .first()

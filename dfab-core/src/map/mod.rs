@@ -20,7 +20,9 @@ mod text;
 mod volume;
 mod write;
 
-pub use clients::{check_clients, load_clients_file, load_clients_str, ClientConfig};
+pub use clients::{
+    check_clients, check_env_logins, load_clients_file, load_clients_str, ClientConfig, LOGIN_KEYS,
+};
 pub use container::ContainerConfig;
 pub use container_map::ContainerMap;
 pub use deps::{select, Cycle, Graph, Item};

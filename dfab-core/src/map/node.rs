@@ -148,7 +148,12 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-/// Parses the first document of `text`; an empty document is null.
+/// How many values aliases (`*name`, also in merge keys) may add to a document in all. Real maps stay far below;
+/// a few hundred bytes of nested aliases (an "alias bomb") would otherwise expand to gigabytes.
+pub const MAX_ALIAS_VALUES: usize = 100_000;
+
+/// Parses the first document of `text`; an empty document is null. Merge keys (`<<: *common`) are applied as
+/// PyYAML does: the merged mapping's keys are added where the mapping does not set them itself.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
@@ -156,6 +161,9 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
         at: position(e.marker()),
         message: e.info().to_owned(),
     })?;
+    if let Some(error) = builder.failed {
+        return Err(error);
+    }
     Ok(builder.root.unwrap_or(Node {
         kind: NodeKind::Null,
         tag: None,
@@ -180,14 +188,68 @@ fn local_tag(tag: Option<Tag>) -> Option<String> {
 struct Builder {
     /// Open collections: the node and, for mappings, a key waiting for its value.
     stack: Vec<(Node, Option<Node>, usize)>,
-    anchors: std::collections::HashMap<usize, Node>,
+    /// Anchored values and how many values each holds.
+    anchors: std::collections::HashMap<usize, (Node, usize)>,
     root: Option<Node>,
+    /// Values added by aliases so far.
+    expanded: usize,
+    /// The first error; later events are ignored.
+    failed: Option<SyntaxError>,
+}
+
+/// How many values a node holds, itself included.
+fn size(node: &Node) -> usize {
+    1 + match &node.kind {
+        NodeKind::Seq(items) => items.iter().map(size).sum(),
+        NodeKind::Map(entries) => entries.iter().map(|(k, v)| size(k) + size(v)).sum(),
+        NodeKind::Null | NodeKind::Scalar { .. } => 0,
+    }
+}
+
+/// Applies a mapping's merge keys: each `<<` entry (a mapping, or a list of mappings, earlier ones first) adds the
+/// keys the mapping does not set itself; a `<<` whose value is not a mapping is an error, as in PyYAML.
+fn merge_keys(entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, SyntaxError> {
+    let is_merge = |key: &Node| {
+        matches!(&key.kind, NodeKind::Scalar { text, quoted: false } if text == "<<")
+            && key.tag.is_none()
+    };
+    if !entries.iter().any(|(k, _)| is_merge(k)) {
+        return Ok(entries);
+    }
+    let (merges, mut own): (Vec<_>, Vec<_>) = entries.into_iter().partition(|(k, _)| is_merge(k));
+    for (key, value) in merges {
+        let sources = match value.kind {
+            NodeKind::Map(_) => vec![value],
+            NodeKind::Seq(items) => items,
+            _ => {
+                return Err(SyntaxError {
+                    at: key.at,
+                    message: "a merge key (<<) takes a mapping or a list of mappings".into(),
+                })
+            }
+        };
+        for source in sources {
+            let NodeKind::Map(pairs) = source.kind else {
+                return Err(SyntaxError {
+                    at: source.at,
+                    message: "a merge key (<<) takes a mapping or a list of mappings".into(),
+                });
+            };
+            for (k, v) in pairs {
+                if !own.iter().any(|(existing, _)| existing.kind == k.kind) {
+                    own.push((k, v));
+                }
+            }
+        }
+    }
+    Ok(own)
 }
 
 impl Builder {
     fn push_value(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            let count = size(&node);
+            self.anchors.insert(anchor, (node.clone(), count));
         }
         match self.stack.last_mut() {
             None => {
@@ -209,6 +271,9 @@ impl Builder {
 
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, event: Event, mark: Marker) {
+        if self.failed.is_some() {
+            return;
+        }
         let at = position(&mark);
         match event {
             Event::Scalar(text, style, anchor, tag) => {
@@ -243,12 +308,36 @@ impl MarkedEventReceiver for Builder {
                 anchor,
             )),
             Event::SequenceEnd | Event::MappingEnd => {
-                if let Some((node, _, anchor)) = self.stack.pop() {
+                if let Some((mut node, _, anchor)) = self.stack.pop() {
+                    if let NodeKind::Map(entries) = node.kind {
+                        match merge_keys(entries) {
+                            Ok(entries) => node.kind = NodeKind::Map(entries),
+                            Err(error) => {
+                                self.failed = Some(error);
+                                return;
+                            }
+                        }
+                    }
                     self.push_value(node, anchor);
                 }
             }
             Event::Alias(anchor) => {
-                let node = self.anchors.get(&anchor).cloned().unwrap_or(Node {
+                let (node, count) = match self.anchors.get(&anchor) {
+                    Some((node, count)) => (Some(node), *count),
+                    None => (None, 1),
+                };
+                self.expanded += count;
+                if self.expanded > MAX_ALIAS_VALUES {
+                    self.failed = Some(SyntaxError {
+                        at,
+                        message: format!(
+                            "aliases here expand the document beyond {MAX_ALIAS_VALUES} values; \
+                             write the repeated parts out, or nest fewer aliases"
+                        ),
+                    });
+                    return;
+                }
+                let node = node.cloned().unwrap_or(Node {
                     kind: NodeKind::Null,
                     tag: None,
                     at,
@@ -299,6 +388,73 @@ mod tests {
         assert_eq!(entries[0].1.kind, entries[1].1.kind);
         let error = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(error.at.line >= 2, "{error:?}");
+    }
+
+    #[test]
+    fn merge_keys_add_what_the_mapping_does_not_set() {
+        let doc = parse(
+            "common: &common {image: app, user: 1000}\n\
+             extra: &extra {stop_timeout: 5, user: 0}\n\
+             prod: {<<: *common, user: 2000}\n\
+             test: {<<: [*common, *extra], image: app-test}\n",
+        )
+        .unwrap();
+        let entries = doc.entries().unwrap();
+        let keys = |node: &Node| -> Vec<(String, String)> {
+            node.entries()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.text().unwrap().to_owned(), v.text().unwrap().to_owned()))
+                .collect()
+        };
+        assert_eq!(
+            keys(&entries[2].1),
+            [
+                ("user".into(), "2000".into()),
+                ("image".into(), "app".into())
+            ]
+        );
+        assert_eq!(
+            keys(&entries[3].1),
+            [
+                ("image".into(), "app-test".into()),
+                ("user".into(), "1000".into()),
+                ("stop_timeout".into(), "5".into())
+            ]
+        );
+        let error = parse("a: {<<: 3}\n").unwrap_err();
+        assert_eq!(
+            error.message,
+            "a merge key (<<) takes a mapping or a list of mappings"
+        );
+        assert_eq!(error.at, Position { line: 1, col: 5 });
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_at_its_alias() {
+        // Ten levels of nine aliases: 537 bytes that expand to 9^9 values.
+        let mut bomb = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        for pair in names.windows(2) {
+            let refs = vec![format!("*{}", pair[0]); 9].join(",");
+            bomb.push_str(&format!("{}: &{} [{refs}]\n", pair[1], pair[1]));
+        }
+        let error = parse(&bomb).unwrap_err();
+        assert!(
+            error
+                .message
+                .starts_with("aliases here expand the document beyond 100000 values"),
+            "{error:?}"
+        );
+        assert!(error.at.line > 1, "{error:?}");
+        // Aliases used as real maps use them are fine.
+        let mut fine = String::from("base: &base {image: app, user: 1000}\n");
+        for n in 0..200 {
+            fine.push_str(&format!("c{n}: {{<<: *base, stop_timeout: {n}}}\n"));
+        }
+        assert!(parse(&fine).is_ok());
     }
 
     #[test]

@@ -18,7 +18,8 @@ pub struct Test {
     stderr: Option<String>,
     stdout_has: Vec<String>,
     stderr_has: Vec<String>,
-    status: i32,
+    /// The exit status expected, or `None` when any status will do.
+    status: Option<i32>,
 }
 
 impl Test {
@@ -33,7 +34,7 @@ impl Test {
             stderr: None,
             stdout_has: Vec::new(),
             stderr_has: Vec::new(),
-            status: 0,
+            status: Some(0),
         }
     }
 
@@ -87,8 +88,14 @@ impl Test {
     }
 
     pub fn status(mut self, status: i32) -> Test {
-        self.status = status;
+        self.status = Some(status);
         self
+    }
+
+    /// Runs the binary without expecting a status; returns the status.
+    pub fn run_any_status(mut self) -> i32 {
+        self.status = None;
+        self.run_both().2
     }
 
     /// Runs the binary and checks everything stated; returns stdout for further checks.
@@ -101,7 +108,7 @@ impl Test {
         self.run_both().1
     }
 
-    fn run_both(self) -> (String, String) {
+    fn run_both(self) -> (String, String, i32) {
         let home = tempfile::tempdir().expect("temporary HOME");
         if let Some(rc) = &self.rc {
             std::fs::write(home.path().join(".fabricrc"), rc).expect("write rc file");
@@ -150,12 +157,11 @@ impl Test {
         for text in &self.stderr_has {
             assert!(stderr.contains(text), "stderr lacks {text:?}; {context}");
         }
-        assert_eq!(
-            output.status.code(),
-            Some(self.status),
-            "status differs; {context}"
-        );
-        (stdout, stderr)
+        let code = output.status.code().unwrap_or(-1);
+        if let Some(status) = self.status {
+            assert_eq!(code, status, "status differs; {context}");
+        }
+        (stdout, stderr, code)
     }
 }
 
