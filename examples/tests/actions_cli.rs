@@ -7,7 +7,7 @@ mod test_env;
 
 use std::process::Command;
 
-use support::{abort, Test};
+use support::{abort, cut_at, Cut, Test};
 use test_env::TestEnv;
 
 const MAP: &str = "name: dfabtest\n\
@@ -1151,56 +1151,6 @@ fn a_container_on_another_containers_network_starts() {
     remove();
 }
 
-/// A TCP proxy to the test sshd that, once cut, drops every connection through it and refuses new ones, as a
-/// network that went away would.
-struct Cutter {
-    port: u16,
-    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
-}
-
-impl Cutter {
-    fn start(sshd_port: u16) -> Cutter {
-        use std::sync::atomic::Ordering;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("proxy port");
-        let port = listener.local_addr().expect("address").port();
-        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (flag, streams) = (cut.clone(), open.clone());
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { return };
-                if flag.load(Ordering::SeqCst) {
-                    continue;
-                }
-                let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", sshd_port)) else {
-                    continue;
-                };
-                let mut all = streams.lock().expect("proxy streams");
-                for (from, to) in [(&client, &server), (&server, &client)] {
-                    let (Ok(mut from), Ok(mut to)) = (from.try_clone(), to.try_clone()) else {
-                        continue;
-                    };
-                    std::thread::spawn(move || {
-                        let _ = std::io::copy(&mut from, &mut to);
-                        let _ = to.shutdown(std::net::Shutdown::Both);
-                    });
-                }
-                all.extend([client, server]);
-            }
-        });
-        Cutter { port, cut, open }
-    }
-
-    /// Drops every connection now and refuses the next ones.
-    fn cut(&self) {
-        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
-        for stream in self.open.lock().expect("proxy streams").iter() {
-            let _ = stream.shutdown(std::net::Shutdown::Both);
-        }
-    }
-}
-
 /// What the engine has of map `converge`: its containers with their state, its volumes and networks, dfab's helper
 /// containers, the prepared volume's owner and mode, and whether the exec command runs.
 fn converge_state() -> Vec<String> {
@@ -1246,63 +1196,6 @@ fn converge_state() -> Vec<String> {
     state.push(format!("exec command runs: {}", top.contains("sleep 500")));
     state.sort();
     state
-}
-
-/// Runs `task` through a proxy to sshd on `port` and cuts the connection when the local engine reports `event`
-/// (type, action prefix, the object's name); returns the run's status once what the engine was still doing when
-/// the connection went (a preparation, say) has ended.
-fn cut_at(port: u16, event: (&str, &str, &str), task: impl FnOnce(&str) -> i32) -> i32 {
-    let proxy = Cutter::start(port);
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs_f64();
-    // Replayed from now on, so that an event before the stream is set up is not missed.
-    let mut events = Command::new("docker")
-        .args([
-            "events",
-            "--since",
-            &format!("{since:.6}"),
-            "--format",
-            "{{.Type}}|{{.Action}}|{{.Actor.ID}}|{{.Actor.Attributes.name}}",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("docker events");
-    let lines = events.stdout.take().expect("events output");
-    let wanted = (event.0.to_owned(), event.1.to_owned(), event.2.to_owned());
-    let cutter = Cutter {
-        port: proxy.port,
-        cut: proxy.cut.clone(),
-        open: proxy.open.clone(),
-    };
-    let watcher = std::thread::spawn(move || {
-        use std::io::BufRead;
-        let mut seen = Vec::new();
-        for line in std::io::BufReader::new(lines).lines().map_while(Result::ok) {
-            // Volumes are named by their ID, containers and networks by their name attribute.
-            let fields: Vec<&str> = line.split('|').collect();
-            if let [kind, action, id, name] = fields[..] {
-                if kind == wanted.0
-                    && action.starts_with(&wanted.1)
-                    && (id == wanted.2 || name == wanted.2)
-                {
-                    cutter.cut();
-                    return Ok(());
-                }
-            }
-            seen.push(line);
-        }
-        Err(seen)
-    });
-    let status = task(&format!("root@127.0.0.1:{}", proxy.port));
-    let _ = events.kill();
-    let _ = events.wait();
-    if let Err(seen) = watcher.join().expect("watcher") {
-        panic!("no {event:?} event (status {status}) among {seen:#?}");
-    }
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    status
 }
 
 /// A run cut short at any step, followed by the same command, leaves exactly what an uninterrupted run leaves: the
@@ -1376,7 +1269,7 @@ fn an_interrupted_startup_update_or_shutdown_converges_on_the_next_run() {
     ];
     let startup = "actions.startup:converge,web";
     for event in cuts {
-        let status = cut_at(t.port, event, |through| {
+        let status = cut_at(t.port, event, Cut::ForGood, |through| {
             run(through, startup).run_any_status()
         });
         assert_ne!(status, 0, "the run cut at {event:?} fails");
@@ -1404,7 +1297,7 @@ fn an_interrupted_startup_update_or_shutdown_converges_on_the_next_run() {
         // Each update has a changed command to apply.
         map.write(&original.replace("sleep 600}, exec", &format!("sleep {seconds}}}, exec")));
         let update = "actions.update:converge,web";
-        let status = cut_at(t.port, event, |through| {
+        let status = cut_at(t.port, event, Cut::ForGood, |through| {
             run(through, update).run_any_status()
         });
         assert_ne!(status, 0, "the update cut at {event:?} fails");
@@ -1421,7 +1314,7 @@ fn an_interrupted_startup_update_or_shutdown_converges_on_the_next_run() {
         ("container", "destroy", "converge.app"),
     ] {
         let shutdown = "actions.shutdown:converge,__all__,remove_attached=true";
-        let status = cut_at(t.port, event, |through| {
+        let status = cut_at(t.port, event, Cut::ForGood, |through| {
             run(through, shutdown).run_any_status()
         });
         assert_ne!(status, 0, "the shutdown cut at {event:?} fails");

@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 
-use support::{abort, Test};
+use support::{abort, cut_at, Cut, Test};
 use test_env::TestEnv;
 
 /// The tests share one engine (and `reset_socat` kills every socat), so they take turns.
@@ -524,4 +524,79 @@ fn a_local_tunnel_serves_the_docker_command_line() {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the endpoint closes with the task"
     );
+}
+
+/// A connection lost after the engine loaded (some of) a tarball's images: dfab reconnects and says which images
+/// the engine has, instead of an error that reads as if nothing happened.
+#[test]
+fn a_load_cut_short_says_what_the_engine_has() {
+    let Some((t, _turn)) = engine() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = dir.path().join("two.tar");
+    let file = file.display().to_string();
+    // A small image first, then one with a 60 MB layer, which takes the engine a while to register.
+    docker(&["rm", "-f", "dfabtest-big-maker"]);
+    docker(&[
+        "run",
+        "--name",
+        "dfabtest-big-maker",
+        &t.image,
+        "sh",
+        "-c",
+        "head -c 62914560 /dev/urandom > /big",
+    ]);
+    docker(&["commit", "dfabtest-big-maker", "dfabtest-big:latest"]);
+    docker(&["rm", "dfabtest-big-maker"]);
+    docker(&["tag", &t.image, "dfabtest-small:latest"]);
+    docker(&[
+        "save",
+        "-o",
+        &file,
+        "dfabtest-small:latest",
+        "dfabtest-big:latest",
+    ]);
+    let small = docker(&["image", "inspect", "-f", "{{.Id}}", &t.image]);
+    let partial = "; on reconnecting, the engine has dfabtest-small:latest but lacks dfabtest-big:latest: run load_image again";
+    let whole = format!("; on reconnecting, the engine has loaded every image of {file}: dfabtest-big:latest, dfabtest-small:latest");
+    // The engine may or may not have registered the big image when the connection drops, and the reply may even
+    // beat the cut; each drop must say what the engine has, and succeed only when it has everything.
+    let mut dropped = false;
+    for _ in 0..3 {
+        docker(&["rmi", "dfabtest-small:latest", "dfabtest-big:latest"]);
+        let mut stderr = String::new();
+        let status = cut_at(t.port, ("image", "load", &small), Cut::Once, |host| {
+            let (_, err, status) = Test::new()
+                .args(&[
+                    "-H",
+                    host,
+                    "-i",
+                    &t.root_key,
+                    "-k",
+                    "-a",
+                    "--system-known-hosts",
+                    &t.known_hosts,
+                    "--abort-on-prompts",
+                    &format!("docker.load_image:{file}"),
+                ])
+                .run_any();
+            stderr = err;
+            status
+        });
+        if !stderr.contains("dropped during loading") {
+            assert_eq!(status, 0, "{stderr}");
+            continue;
+        }
+        dropped = true;
+        match status {
+            1 => assert!(stderr.contains(partial), "{stderr}"),
+            0 => assert!(stderr.contains(&whole), "{stderr}"),
+            other => panic!("status {other}: {stderr}"),
+        }
+        break;
+    }
+    assert!(dropped, "the cut never landed before the engine's reply");
+    docker(&["rmi", "dfabtest-small:latest"]);
+    docker(&["rmi", "dfabtest-big:latest"]);
 }

@@ -234,9 +234,91 @@ pub fn load_image_file(filename: &Path, timeout: Duration) -> anyhow::Result<Vec
             seconds: timeout.as_secs(),
         }
         .into()),
-        Ok(Err(e)) => Err(client.explain(&what, e).into()),
+        Ok(Err(e)) => match client.explain(&what, e) {
+            dropped @ DockerError::TunnelDropped { .. } => after_drop(filename, dropped),
+            other => Err(other.into()),
+        },
         Ok(Ok(report)) => Ok(report),
     }
+}
+
+/// The most a tarball's `manifest.json` may take: far more than any real image list.
+const MANIFEST_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// The `repo:tag` names a `docker save` tarball (plain or gzip) holds, from its `manifest.json`.
+fn tarball_tags(path: &Path) -> anyhow::Result<Vec<String>> {
+    let mut head = [0u8; 2];
+    File::open(path)?.read_exact(&mut head)?;
+    let file = File::open(path)?;
+    let reader: Box<dyn Read> = if head == [0x1f, 0x8b] {
+        Box::new(flate2::read::GzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut archive = tar::Archive::new(reader);
+    for entry in archive.entries()? {
+        let entry = entry?;
+        if entry.path()?.as_os_str() != "manifest.json" {
+            continue;
+        }
+        let mut text = String::new();
+        entry.take(MANIFEST_LIMIT).read_to_string(&mut text)?;
+        let manifest: Vec<serde_json::Value> = serde_json::from_str(&text)?;
+        return Ok(manifest
+            .iter()
+            .filter_map(|image| image.get("RepoTags")?.as_array().cloned())
+            .flatten()
+            .filter_map(|tag| tag.as_str().map(str::to_owned))
+            .collect());
+    }
+    Ok(Vec::new())
+}
+
+/// After the connection dropped during a load: reconnects and says which of the tarball's images the engine has
+/// now, since the engine may have finished the load before the reply was lost. All of them there is a success,
+/// with a warning; otherwise the error says what is missing.
+fn after_drop(filename: &Path, dropped: DockerError) -> anyhow::Result<Vec<String>> {
+    let tags = match tarball_tags(filename) {
+        Ok(tags) if !tags.is_empty() => tags,
+        _ => return Err(dropped.into()),
+    };
+    let client = match docker_client() {
+        Ok(client) => client,
+        Err(e) => {
+            return Err(anyhow!(
+                "{dropped}; reconnecting to see whether the engine loaded it failed: {e}"
+            ))
+        }
+    };
+    let (mut have, mut lack) = (Vec::new(), Vec::new());
+    for tag in &tags {
+        let name = tag.clone();
+        match client.call("inspecting an image", |d| async move {
+            d.inspect_image(&name).await
+        }) {
+            Ok(_) => have.push(tag.clone()),
+            Err(DockerError::Api { status: 404, .. }) => lack.push(tag.clone()),
+            Err(e) => {
+                return Err(anyhow!(
+                    "{dropped}; checking the engine's images after reconnecting failed: {e}"
+                ))
+            }
+        }
+    }
+    if lack.is_empty() {
+        crate::exec::output::warn(&format!(
+            "{dropped}; on reconnecting, the engine has loaded every image of {}: {}",
+            filename.display(),
+            have.join(", ")
+        ));
+        return Ok(have.iter().map(|t| format!("Loaded image: {t}")).collect());
+    }
+    let found = if have.is_empty() {
+        format!("none of {}", lack.join(", "))
+    } else {
+        format!("{} but lacks {}", have.join(", "), lack.join(", "))
+    };
+    bail!("{dropped}; on reconnecting, the engine has {found}: run load_image again")
 }
 
 /// Save an image of the host into a local gzip tarball (default `<image>.tar.gz`), made with `docker save` on the
