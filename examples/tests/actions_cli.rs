@@ -1323,3 +1323,66 @@ fn an_interrupted_startup_update_or_shutdown_converges_on_the_next_run() {
     }
     teardown();
 }
+
+/// Every way a map can make a create request the engine cannot take is found when the map loads or, for what only
+/// the run's env or client settles, before the first step (also by the dry run), each with its position; nothing
+/// is created.
+#[test]
+fn every_rejection_of_a_create_request_is_found_before_anything_changes() {
+    let Some(_t) = test_env::test_env() else {
+        return;
+    };
+    let cases = [
+        (
+            "host: {data: {a: /srv/a}}\nvolumes: {data: /data}\napp: {image: /busybox:latest, instances: [a, b], binds: [data]}\n",
+            ":4:",
+            "app.binds: host volume 'data' has no path for instance 'b' (nor a default)",
+        ),
+        (
+            "volumes: {logs: {}}\napp: {image: /busybox:latest, attaches: logs}\n",
+            ":3:",
+            "app.attaches: volume 'logs' has no path: give it a path in the volumes section",
+        ),
+        (
+            "app: {image: !env_lazy missing_key}\n",
+            ":2:1:",
+            "app: 'rej.app' cannot be created: image: !env_lazy at 2:24: env key 'missing_key' is not set",
+        ),
+        (
+            "app: {image: /busybox:latest, exposes: [[80, 8080, private]]}\n",
+            ":2:1:",
+            "app: 'rej.app' cannot be created: port 80 is published on interface 'private', which the client does not define",
+        ),
+        (
+            "app: {image: /busybox:latest, shares: [!env_lazy nokey]}\n",
+            ":2:1:",
+            "app: 'rej.app' cannot be created: !env_lazy at 2:50: env key 'nokey' is not set",
+        ),
+        (
+            "app: {image: /busybox:latest, host_config: {restart_policy: {Name: sometimes}}}\n",
+            ":2:61:",
+            "app.host_config.restart_policy: expected a restart policy",
+        ),
+    ];
+    docker(&["rm", "-f", "rej.app", "rej.app.a", "rej.app.b"]);
+    for (yaml, at, message) in cases {
+        let map = MapFile::new("rej.yaml", &format!("name: rej\n{yaml}"));
+        for dry_run in ["true", "false"] {
+            Test::new()
+                .args(&[
+                    "--set",
+                    &map.set,
+                    &format!("actions.startup:rej,app,dry_run={dry_run}"),
+                ])
+                .stderr_has(&format!("{}{at}", map.path.display()))
+                .stderr_has(message)
+                .status(1)
+                .run();
+        }
+        assert_eq!(
+            docker(&["ps", "-aq", "--filter", "label=dfab.map=rej"]),
+            "",
+            "nothing is created for {yaml}"
+        );
+    }
+}

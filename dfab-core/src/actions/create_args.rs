@@ -7,8 +7,9 @@ use bollard::models::{ContainerCreateBody, EndpointIpamConfig, EndpointSettings}
 
 use crate::env::Env;
 use crate::map::{
-    container_name, hostname, network_name, translate, volume_name, Bind, Block, ClientConfig,
-    ContainerMap, Endpoint, HealthCheck, HostPath, Link, NetworkMode, Target, Text,
+    config_image, container_name, hostname, network_name, translate, volume_name, Bind, Block,
+    ClientConfig, ContainerMap, Endpoint, HealthCheck, HostPath, Item, Link, NetworkMode, Target,
+    Text,
 };
 
 fn resolve(text: &Text, env: &Env) -> Result<String, String> {
@@ -29,6 +30,7 @@ fn host_path(
             let key = instance.unwrap_or("default");
             let text = paths
                 .get(key)
+                .or_else(|| paths.get("default"))
                 .ok_or_else(|| format!("host volume '{alias}' has no path for instance '{key}'"))?;
             resolve(text, env)?
         }
@@ -132,6 +134,43 @@ pub(crate) fn endpoint_settings(
         }),
         ..Default::default()
     })
+}
+
+/// Builds the create request of every container among `items` without sending it, so that what only the
+/// fabfile's env or the client settles (deferred `!env_lazy` values, interface aliases) fails before the first
+/// step, each problem with its configuration's position.
+pub fn check_requests(
+    map: &ContainerMap,
+    items: &[Item],
+    client: Option<&ClientConfig>,
+    env: &Env,
+) -> Result<(), String> {
+    let mut problems: Vec<String> = Vec::new();
+    for item in items {
+        let Item::Container { config, instance } = item else {
+            continue;
+        };
+        let at = map.container(config).map(|c| c.at).unwrap_or_default();
+        let name = container_name(&map.name, config, instance.as_deref());
+        let problem = match config_image(map, config, env) {
+            Ok(image) => create_body(map, config, instance.as_deref(), &image, client, env).err(),
+            Err(e) => Some(format!("image: {e}")),
+        };
+        if let Some(problem) = problem {
+            let line = format!(
+                "{}:{at}: {config}: '{name}' cannot be created: {problem}",
+                map.source
+            );
+            if !problems.contains(&line) {
+                problems.push(line);
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
 }
 
 /// The label dfab puts on the containers it creates, naming their map.

@@ -380,6 +380,11 @@ fn run_on_engine(
         .filter(|item| options.here(item))
         .collect();
     observed.check_owners(&docker, map, &graph, &visited)?;
+    // What only the run's env or the client settles is checked before anything changes, also in a dry run.
+    if matches!(action, Action::Create | Action::Startup | Action::Update) {
+        super::create_args::check_requests(map, &visited, client_config, &env)
+            .map_err(|e| anyhow!(e))?;
+    }
     // startup keeps docker-map's meaning and leaves existing containers as they are, but says which of them no
     // longer match their configuration.
     if matches!(action, Action::Update | Action::Startup) {

@@ -91,6 +91,10 @@ pub(crate) fn check(map: &ContainerMap, problems: &mut Problems) {
             if attach.path.is_none() && !has_path(map, &attach.alias) {
                 let aliases: Vec<&str> = map.volumes.keys().map(String::as_str).collect();
                 let hint = match suggestion(&attach.alias, &aliases) {
+                    // The alias itself is in the volumes section, only without a path.
+                    Some(close) if close == attach.alias => format!(
+                        ": give it a path in the volumes section ({close}: /path) or write [{close}, /path]"
+                    ),
                     Some(close) => format!("; did you mean '{close}'?"),
                     None => format!(
                         ": add it to the volumes section or write [{}, /path]",
@@ -134,12 +138,32 @@ pub(crate) fn check(map: &ContainerMap, problems: &mut Problems) {
         }
         for bind in &config.binds {
             if let Bind::Shared { alias, at, .. } = bind {
-                if !map.host.contains_key(alias) {
-                    problems.error(
+                match map.host.get(alias) {
+                    None => problems.error(
                         *at,
                         &format!("{name}.binds"),
                         format!("host volume '{alias}' is not in the host section"),
-                    );
+                    ),
+                    // Per-instance host paths must cover every instance (or give a default).
+                    Some(super::volume::HostPath::PerInstance(paths)) => {
+                        let slots: Vec<String> = if config.instances.is_empty() {
+                            vec!["default".to_owned()]
+                        } else {
+                            config.instances.clone()
+                        };
+                        for slot in slots {
+                            if !paths.contains_key(&slot) && !paths.contains_key("default") {
+                                problems.error(
+                                    *at,
+                                    &format!("{name}.binds"),
+                                    format!(
+                                        "host volume '{alias}' has no path for instance '{slot}' (nor a default)"
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    Some(_) => {}
                 }
                 if !has_path(map, alias) && !inline_paths.contains(&alias.as_str()) {
                     problems.error(
