@@ -25,6 +25,7 @@ pub mod cli;
 pub mod docker;
 pub mod env;
 pub mod exec;
+pub mod input;
 pub mod map;
 pub mod ssh;
 pub mod task;

@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 use support::{abort, cut_at, Cut, Test};
 use test_env::TestEnv;
 
-/// The tests share one engine (and `reset_socat` kills every socat), so they take turns.
+/// The tests share one engine (and `reset_socat` kills dfab's socat processes), so they take turns.
 fn engine() -> Option<(TestEnv, MutexGuard<'static, ()>)> {
     static ENGINE: Mutex<()> = Mutex::new(());
     let t = test_env::test_env()?;
@@ -273,31 +273,47 @@ fn interface_addresses() {
 }
 
 #[test]
-fn reset_socat_kills_leftover_processes() {
+fn reset_socat_kills_only_dfabs_socat() {
     let Some((t, _engine)) = engine() else { return };
-    let mut leftover = Command::new("socat")
-        .arg(format!("TCP-LISTEN:{},bind=127.0.0.1", free_port()))
-        .arg("/dev/null")
-        .spawn()
-        .expect("socat");
+    let spawn = |marked: bool| {
+        let mut command = Command::new("socat");
+        if marked {
+            command.args(["-lp", "dfab-tunnel"]);
+        }
+        command
+            .arg(format!("TCP-LISTEN:{},bind=127.0.0.1", free_port()))
+            .arg("/dev/null")
+            .spawn()
+            .expect("socat")
+    };
+    let mut ours = spawn(true);
+    let mut unrelated = spawn(false);
     std::thread::sleep(std::time::Duration::from_millis(200));
     let out = Test::new()
         .args(&strs(&root(&t)))
         .args(&["docker.reset_socat"])
         .stdout_has("Removing process(es) with id(s) ")
         .run();
+    let removed = out
+        .lines()
+        .find(|l| l.contains("Removing process(es)"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(removed.contains(&ours.id().to_string()), "{out}");
+    assert!(!removed.contains(&unrelated.id().to_string()), "{out}");
+    let status = ours.wait().expect("socat ends");
+    assert!(!status.success(), "dfab's socat was killed: {status:?}");
     assert!(
-        out.lines()
-            .any(|l| l.contains("Removing process(es)") && l.contains(&leftover.id().to_string())),
-        "{out}"
+        unrelated.try_wait().expect("socat").is_none(),
+        "another tool's socat survives"
     );
-    let status = leftover.wait().expect("socat ends");
-    assert!(!status.success(), "socat was killed: {status:?}");
     Test::new()
         .args(&strs(&root(&t)))
         .args(&["docker.reset_socat:use_sudo=true"])
-        .stdout_has("No socat processes found.\n")
+        .stdout_has("No socat processes of dfab found.\n")
         .run();
+    let _ = unrelated.kill();
+    let _ = unrelated.wait();
 }
 
 #[test]
@@ -498,7 +514,7 @@ fn socat_command_lines_and_a_pinned_api_version() {
             "docker.version",
         ])
         .stdout_has(&format!(
-            "[{host}] socat: socat -b 262144 STDIO UNIX-CONNECT:/var/run/docker.sock\n"
+            "[{host}] socat: socat -lp dfab-tunnel -b 262144 STDIO UNIX-CONNECT:/var/run/docker.sock\n"
         ))
         .stdout_has("\nApiVersion:")
         .run();
@@ -547,7 +563,7 @@ fn a_load_cut_short_says_what_the_engine_has() {
         "-c",
         "head -c 62914560 /dev/urandom > /big",
     ]);
-    docker(&["commit", "dfabtest-big-maker", "dfabtest-big:latest"]);
+    let big = docker(&["commit", "dfabtest-big-maker", "dfabtest-big:latest"]);
     docker(&["rm", "dfabtest-big-maker"]);
     docker(&["tag", &t.image, "dfabtest-small:latest"]);
     docker(&[
@@ -597,6 +613,7 @@ fn a_load_cut_short_says_what_the_engine_has() {
         break;
     }
     assert!(dropped, "the cut never landed before the engine's reply");
+    // By its ID: a load cut short may have left the image without its tag, which other tests would count.
     docker(&["rmi", "dfabtest-small:latest"]);
-    docker(&["rmi", "dfabtest-big:latest"]);
+    docker(&["rmi", "-f", &big]);
 }

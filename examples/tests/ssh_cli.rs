@@ -240,10 +240,50 @@ fn host_keys_changed_unknown_and_disabled() {
         .args(&["-D", "--", "echo accepted"])
         .stdout_has("out: accepted\n")
         .run();
+    // A garbage line first (and other damaged lines) hides nothing: the changed key is still refused, and each bad
+    // line is named.
+    let damaged = format!("garbage\n|1|bad|hash ssh-ed25519 AAAA\nbare-host-name\n{known}");
+    let stderr = Test::new()
+        .home_file(".ssh/known_hosts", &damaged)
+        .args(&strs(&base))
+        .args(&["--", "true"])
+        .status(1)
+        .run_stderr();
+    assert!(
+        stderr.contains(&format!(
+            "Fatal error: Host key for [127.0.0.1]:{} did not match pre-existing key in ",
+            t.port
+        )) && stderr.contains("/.ssh/known_hosts:1: no key after the host names; line skipped")
+            && stderr.contains("/.ssh/known_hosts:3: no key after the host names; line skipped"),
+        "{stderr}"
+    );
+    // A revoked key is refused even where another line records it.
+    let real = std::fs::read_to_string(&t.host_key).unwrap();
+    let real: Vec<&str> = real.split_whitespace().take(2).collect();
+    let stderr = Test::new()
+        .home_file(
+            ".ssh/known_hosts",
+            &format!("@revoked * {}\n", real.join(" ")),
+        )
+        .args(&strs(&base))
+        .args(&["--system-known-hosts", &t.known_hosts, "--", "true"])
+        .status(1)
+        .run_stderr();
+    assert!(
+        stderr.contains(&format!(
+            "Fatal error: Host key for [127.0.0.1]:{} is revoked in ",
+            t.port
+        )) && stderr.contains("/.ssh/known_hosts:1: refusing to connect"),
+        "{stderr}"
+    );
     Test::new()
         .args(&strs(&base))
         .args(&["-r", "--", "true"])
-        .stderr(&abort("Server '127.0.0.1' not found in known_hosts"))
+        .stderr(&abort(&format!(
+            "Server '[127.0.0.1]:{p}' not found in known_hosts; after checking its key, add it with: \
+             ssh-keyscan -p {p} 127.0.0.1 >> ~/.ssh/known_hosts",
+            p = t.port
+        )))
         .status(1)
         .run();
     Test::new()

@@ -99,9 +99,13 @@ pub(crate) fn run_job(
             .trim()
             .to_owned()
     } else {
-        let dir = std::env::temp_dir().join(format!("dfab-script.{}", std::process::id()));
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        // Made exclusively under an unpredictable name with mode 0700, so that nothing planted in the temporary
+        // directory beforehand (a symlink, say) can redirect the script. Kept until the removal below.
+        let dir = tempfile::Builder::new()
+            .prefix("dfab-script.")
+            .tempdir()
+            .context("cannot create a temporary directory for the script")?
+            .keep();
         dir.display().to_string()
     };
     let result = (|| -> anyhow::Result<Outcome> {
@@ -119,9 +123,7 @@ pub(crate) fn run_job(
                 } else {
                     path
                 };
-                if !path.is_file() {
-                    bail!("cannot read the script '{}': no such file", path.display());
-                }
+                crate::input::check_regular(path, "script")?;
                 let pattern = if *upload_dir {
                     format!("{}/*", source.display())
                 } else {

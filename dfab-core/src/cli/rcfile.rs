@@ -7,14 +7,9 @@ use crate::env::{Env, EnvError};
 /// An rc file that cannot be read or holds a bad value.
 #[derive(Debug, thiserror::Error)]
 pub enum RcError {
-    /// The file exists (or was named with `-c`) but cannot be read.
-    #[error("cannot read the rc file {path}")]
-    Unreadable {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
+    /// The file exists (or was named with `-c`) but cannot be read, is not a regular file, or is too large.
+    #[error(transparent)]
+    Unreadable(#[from] crate::input::ReadError),
     /// A line whose value does not fit its key.
     #[error("{path}:{line}")]
     BadLine {
@@ -42,15 +37,10 @@ pub fn expand_home(path: &str) -> PathBuf {
 /// Lines starting with `#` and blank lines are skipped; every other line is cut at its first `=` and both
 /// sides trimmed. Typed keys convert their values (`warn_only = False` is false, unlike in Fabric).
 pub fn apply_rcfile(path: &Path, explicit: bool, env: &mut Env) -> Result<(), RcError> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::input::read_text(path, "rc file") {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(()),
-        Err(source) => {
-            return Err(RcError::Unreadable {
-                path: path.to_owned(),
-                source,
-            })
-        }
+        Err(e) if e.is_missing() && !explicit => return Ok(()),
+        Err(error) => return Err(error.into()),
     };
     for (index, line) in text.lines().enumerate() {
         if line.starts_with('#') || line.trim().is_empty() {

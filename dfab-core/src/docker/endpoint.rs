@@ -2,6 +2,10 @@
 
 use super::DockerError;
 
+/// The program name dfab's socat processes log under (`-lp`), which marks them as dfab's: `reset_socat` kills
+/// only those, never another user's or tool's socat.
+pub const SOCAT_MARK: &str = "dfab-tunnel";
+
 /// The default engine socket.
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 
@@ -125,9 +129,12 @@ impl Tunnel {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-:".contains(c));
         if plain {
-            format!("socat -b 262144 STDIO {address}")
+            format!("socat -lp {SOCAT_MARK} -b 262144 STDIO {address}")
         } else {
-            format!("socat -b 262144 STDIO {}", crate::ssh::quote(&address))
+            format!(
+                "socat -lp {SOCAT_MARK} -b 262144 STDIO {}",
+                crate::ssh::quote(&address)
+            )
         }
     }
 }
@@ -199,11 +206,11 @@ mod tests {
         assert!(Tunnel::parse("streamlocal", &tcp).is_err());
         assert_eq!(
             Tunnel::socat_command(&sock),
-            "socat -b 262144 STDIO UNIX-CONNECT:/var/run/docker.sock"
+            "socat -lp dfab-tunnel -b 262144 STDIO UNIX-CONNECT:/var/run/docker.sock"
         );
         assert_eq!(
             Tunnel::socat_command(&Endpoint::Unix("/run/my docker.sock".into())),
-            "socat -b 262144 STDIO 'UNIX-CONNECT:/run/my docker.sock'"
+            "socat -lp dfab-tunnel -b 262144 STDIO 'UNIX-CONNECT:/run/my docker.sock'"
         );
     }
 }

@@ -12,7 +12,7 @@ mod ssh_transport;
 
 pub use cache::docker_client;
 pub use client::{DockerClient, MINIMUM_API};
-pub use endpoint::{Endpoint, Tunnel, DEFAULT_SOCKET};
+pub use endpoint::{Endpoint, Tunnel, DEFAULT_SOCKET, SOCAT_MARK};
 pub use errors::DockerError;
 pub use local_tunnel::{local_tunnel, LocalTunnel};
 pub use maintenance::{ContainerRef, RemovedAll};

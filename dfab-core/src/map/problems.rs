@@ -123,12 +123,12 @@ pub fn unknown_key(key: &str, known: &[&str], what: &str) -> String {
 
 /// Reads a map or clients file (`what` names the kind in the error).
 pub(crate) fn read_file(path: &std::path::Path, what: &str) -> Result<String, MapError> {
-    std::fs::read_to_string(path).map_err(|e| MapError {
+    crate::input::read_text(path, &format!("{what} file")).map_err(|e| MapError {
         problems: vec![Problem {
             source: path.display().to_string(),
             at: Position::default(),
             path: String::new(),
-            message: format!("cannot read the {what} file: {e}"),
+            message: e.to_string(),
         }],
     })
 }

@@ -46,10 +46,20 @@ pub enum SshError {
         file: String,
     },
     /// `-r` and the host is in no known_hosts file.
-    #[error("Server '{host}' not found in known_hosts")]
+    #[error("Server '{host}' not found in known_hosts; after checking its key, add it with: {keyscan} >> ~/.ssh/known_hosts")]
     UnknownHost {
-        /// The host.
+        /// The host as looked up (`[host]:port` for other ports than 22).
         host: String,
+        /// The command that fetches the key (`ssh-keyscan -p PORT HOST`).
+        keyscan: String,
+    },
+    /// The server's key is marked `@revoked` in a known_hosts file.
+    #[error("Host key for {host} is revoked in {at}: refusing to connect")]
+    HostKeyRevoked {
+        /// The host as looked up.
+        host: String,
+        /// `file:line` of the `@revoked` line.
+        at: String,
     },
     /// Every authentication method failed.
     #[error("Authentication failed for {user}@{host}: {tried}; give a key with -i, load it into ssh-agent, or a password with -p")]

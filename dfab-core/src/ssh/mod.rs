@@ -21,4 +21,5 @@ pub use io_thread::{Exit, Opened};
 pub use run::{compose_remote, run, run_with, sudo, sudo_with, RunOptions};
 pub use shell::{open_shell, reboot, reboot_with};
 pub use target::Target;
+pub(crate) use transfer::collect_stderr;
 pub use transfer::{get, get_with, put, put_with, quote, GetOptions, PutOptions, Transferred};

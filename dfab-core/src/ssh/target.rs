@@ -5,7 +5,7 @@ use std::io::BufReader;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use ssh2_config::{HostParams, ParseRule, SshConfig};
 
 use crate::cli::expand_home;
@@ -113,11 +113,14 @@ fn ssh_config(env: &Env, host: &str) -> HostParams {
         Err(_) => return HostParams::new(&Default::default()),
     };
     let config = parsed.entry(path.clone()).or_insert_with(|| {
-        let result = std::fs::File::open(&path)
-            .context("cannot open it")
-            .and_then(|file| {
+        let result = crate::input::read_text(&path, "SSH config file")
+            .map_err(anyhow::Error::from)
+            .and_then(|text| {
                 SshConfig::default()
-                    .parse(&mut BufReader::new(file), ParseRule::ALLOW_UNKNOWN_FIELDS)
+                    .parse(
+                        &mut BufReader::new(text.as_bytes()),
+                        ParseRule::ALLOW_UNKNOWN_FIELDS,
+                    )
                     .map_err(|e| anyhow!("{e}"))
             });
         result

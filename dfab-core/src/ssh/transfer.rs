@@ -315,14 +315,27 @@ impl Remote {
     }
 }
 
-/// Reads a remote command's stderr to its end on a thread of its own, so a chatty command cannot stall the data.
-fn collect_stderr(stderr: Option<UnixStream>) -> std::thread::JoinHandle<String> {
+/// How much of a remote command's stderr is kept for messages; the rest is read and dropped.
+const STDERR_KEPT: usize = 64 * 1024;
+
+/// Reads a remote command's stderr to its end on a thread of its own, so a chatty command cannot stall the data,
+/// keeping its first 64 KiB (a hostile or broken server may send without end).
+pub(crate) fn collect_stderr(stderr: Option<UnixStream>) -> std::thread::JoinHandle<String> {
     std::thread::spawn(move || {
-        let mut text = String::new();
+        let mut kept = Vec::new();
         if let Some(mut stderr) = stderr {
-            let _ = stderr.read_to_string(&mut text);
+            let mut buffer = [0u8; 8192];
+            loop {
+                match stderr.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        let room = STDERR_KEPT.saturating_sub(kept.len());
+                        kept.extend_from_slice(&buffer[..n.min(room)]);
+                    }
+                }
+            }
         }
-        text
+        String::from_utf8_lossy(&kept).into_owned()
     })
 }
 

@@ -15,18 +15,27 @@ use tokio::io::AsyncReadExt;
 use crate::docker::{docker_client, DockerError};
 use crate::env::env;
 use crate::exec::output::puts;
-use crate::ssh::{quote, run_with, RunOptions};
+use crate::ssh::quote;
 use crate::task;
 
 /// Bytes read from the tarball per chunk sent to the engine.
 const CHUNK: usize = 256 * 1024;
 
-/// A progress bar for `total` bytes on stderr (hidden when stderr is not a terminal).
+/// A progress bar for `total` bytes on stderr (hidden when stderr is not a terminal); with no total known, a
+/// counter of bytes and rate.
 fn progress(total: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(total);
-    if let Ok(style) =
-        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")
-    {
+    let (bar, template) = if total == 0 {
+        (
+            ProgressBar::no_length(),
+            "{msg} {spinner} {bytes} {bytes_per_sec}",
+        )
+    } else {
+        (
+            ProgressBar::new(total),
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+        )
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(what.to_owned());
@@ -65,57 +74,29 @@ pub fn save_image_file(image: &str, filename: Option<&str>) -> anyhow::Result<Pa
         crate::exec::local(&command)?;
         return Ok(target);
     };
-    let quiet = RunOptions {
-        quiet: true,
-        pty: Some(false),
-        ..RunOptions::default()
-    };
-    // A name of the host's own choosing: several runs (or several host strings for one machine) may save at once.
-    let made = run_with("mktemp /tmp/dfab-save.XXXXXX", &quiet)?;
-    if made.failed {
-        anyhow::bail!(
-            "cannot make a temporary file on {host}: {}",
-            made.stdout.trim()
-        );
-    }
-    let remote = made.stdout.trim().to_owned();
-    let saved = save_on_host(image, &remote, &target, &host);
-    let _ = run_with(&format!("rm -f {r} {r}.status", r = quote(&remote)), &quiet);
-    saved?;
+    save_on_host(image, &target, &host)?;
     Ok(target)
 }
 
-fn save_on_host(image: &str, remote: &str, target: &Path, host: &str) -> anyhow::Result<()> {
-    let r = quote(remote);
-    // `sh` has no pipefail: `docker save`'s status travels in a side file.
+/// What the host writes on stderr when `docker save` fails; its own message comes before it.
+const SAVE_FAILED: &str = "dfab: docker save failed";
+
+/// Streams `docker save | gzip` from the host straight into `target` (through `target.part`, renamed only when
+/// the host reports success). Nothing is written on the host, so an interrupted save leaves nothing behind there.
+fn save_on_host(image: &str, target: &Path, host: &str) -> anyhow::Result<()> {
+    // `sh` has no pipefail: a failing `docker save` says so on stderr, after its own message.
     let command = format!(
-        "{{ docker save {i}; echo $? > {r}.status; }} | gzip > {r} && test \"$(cat {r}.status)\" = 0 && wc -c < {r}",
+        "{{ docker save {i} || echo {SAVE_FAILED} >&2; }} | gzip",
         i = quote(image)
     );
-    let made = run_with(
-        &command,
-        &RunOptions {
-            pty: Some(false),
-            combine_stderr: Some(false),
-            warn_only: true,
-            quiet: true,
-            ..RunOptions::default()
-        },
-    )?;
-    if made.failed {
-        bail!(
-            "docker save {image} failed on {host}: {}",
-            made.stderr.trim().lines().last().unwrap_or("no message")
-        );
-    }
-    let size: u64 = made.stdout.trim().parse().unwrap_or(0);
     let connection = crate::ssh::connection(host)?;
-    let opened = connection.exec(&format!("cat {r}"), false, false)?;
+    let opened = connection.exec(&command, false, false)?;
+    let stderr = crate::ssh::collect_stderr(opened.stderr);
     let _ = opened.stream.shutdown(std::net::Shutdown::Write);
     let partial = PathBuf::from(format!("{}.part", target.display()));
     let mut file =
         File::create(&partial).with_context(|| format!("cannot write '{}'", partial.display()))?;
-    let bar = progress(size, &format!("saving {image}"));
+    let bar = progress(0, &format!("saving {image}"));
     let mut buffer = vec![0u8; CHUNK];
     let mut received = 0u64;
     let copied: anyhow::Result<()> = loop {
@@ -132,13 +113,29 @@ fn save_on_host(image: &str, remote: &str, target: &Path, host: &str) -> anyhow:
         }
     };
     bar.finish_and_clear();
+    let errors = stderr.join().unwrap_or_default();
+    let exit = opened.done.recv().ok();
     let complete = copied.and_then(|()| {
-        if received == size {
-            Ok(())
-        } else {
-            Err(anyhow!(
-                "the download of {image} from {host} stopped after {received} of {size} bytes"
-            ))
+        let failed = errors.lines().any(|l| l.trim() == SAVE_FAILED);
+        match exit {
+            _ if failed => Err(anyhow!(
+                "docker save {image} failed on {host}: {}",
+                errors
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty() && l.trim() != SAVE_FAILED)
+                    .unwrap_or("no message")
+                    .trim()
+            )),
+            Some(exit) if exit.error.is_none() && exit.status == Some(0) => Ok(()),
+            Some(crate::ssh::Exit {
+                error: Some(error), ..
+            }) => Err(anyhow!(
+                "the download of {image} from {host} broke after {received} bytes: {error}"
+            )),
+            _ => Err(anyhow!(
+                "the download of {image} from {host} broke after {received} bytes: the connection closed"
+            )),
         }
     });
     match complete.and_then(|()| {
