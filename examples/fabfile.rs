@@ -21,7 +21,8 @@ fn deploy(
     tag: Option<String>,
 ) -> anyhow::Result<String> {
     let _dir = lcd(&std::env::temp_dir().display().to_string());
-    let built = local_capture(&format!("echo built {branch}"))?;
+    // The branch is user input: quoted, `deploy:'main;touch /tmp/x'` stays one word and runs nothing else.
+    let built = local_capture(&format!("echo built {}", shell_quote(&branch)))?;
     let tag = tag.unwrap_or_else(|| "latest".into());
     puts(&format!(
         "{built} as {tag}, {replicas} replica(s), restart={restart}"

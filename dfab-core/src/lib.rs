@@ -46,6 +46,8 @@ pub mod prelude {
     pub use crate::exec::output::{puts, warn};
     pub use crate::exec::prompt::{confirm, prompt, prompt_with};
     pub use crate::exec::{execute, local, local_capture, CommandResult, Results, Runner};
+    /// Quotes a string as one word for the shell, for task arguments that reach `run`, `sudo` or `local`.
+    pub use crate::ssh::quote as shell_quote;
     pub use crate::ssh::{
         get, get_with, open_shell, put, put_with, reboot, run, run_with, sudo, sudo_with,
         GetOptions, PutOptions, RunOptions, Transferred,

@@ -180,6 +180,13 @@ fn typed_arguments_and_leftovers() {
         .args(&["deploy:dev,restart=yes,replicas=3,tag=v2"])
         .stdout_has("built dev as v2, 3 replica(s), restart=true\n")
         .run();
+    // A task argument never runs as a command: the example quotes it for the shell.
+    let marker = std::env::temp_dir().join(format!("dfab-injected-{}", std::process::id()));
+    Test::new()
+        .args(&[&format!("deploy:main;touch {}", marker.display())])
+        .stdout_has(&format!("built main;touch {} as latest", marker.display()))
+        .run();
+    assert!(!marker.exists(), "the argument ran as a command");
     Test::new()
         .args(&["tool:eth0,True,a\\,b,k=a=b,v=x\\=y"])
         .stdout_has(
@@ -471,4 +478,22 @@ fn bash_completes_task_names_and_options() {
         .args(&["--completions", "zsh"])
         .stdout_has("#compdef dfab-example\n")
         .run();
+}
+
+/// Secret values never appear in messages: passwords in `--set`, whatever else in it is wrong.
+#[test]
+fn secrets_stay_hidden() {
+    for set in [
+        "password=MARKER-1,timeout=bad",
+        "sudo_password=MARKER-2,timeout=x",
+        "sudo_passwords=MARKER-3",
+        "docker_auth_configs=MARKER-4",
+    ] {
+        let stderr = Test::new()
+            .args(&["--set", set, "--list"])
+            .status(1)
+            .run_stderr();
+        assert!(stderr.contains("Fatal error: in --set '"), "{stderr}");
+        assert!(!stderr.contains("MARKER"), "{set}: {stderr}");
+    }
 }

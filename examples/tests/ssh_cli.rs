@@ -518,3 +518,28 @@ fn transfers_from_the_command_line() {
         .join(format!("dfab-cli-{}.txt", std::process::id()));
     assert_eq!(std::fs::read_to_string(fetched).unwrap(), "hello\n");
 }
+
+/// A key file that cannot be read is named with the reason, not taken for an encrypted key that needs a passphrase.
+#[test]
+fn a_missing_key_file_is_named() {
+    let Some(t) = env() else { return };
+    Test::new()
+        .args(&[
+            "-H",
+            &format!("root@127.0.0.1:{}", t.port),
+            "-i",
+            "/missing/key",
+            "-k",
+            "-a",
+            "--system-known-hosts",
+            &t.known_hosts,
+            "--abort-on-prompts",
+            "--",
+            "true",
+        ])
+        .stderr_has(
+            "Fatal error: cannot read the key file /missing/key: No such file or directory (os error 2)\n",
+        )
+        .status(1)
+        .run();
+}

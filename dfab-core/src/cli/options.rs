@@ -563,8 +563,14 @@ fn command() -> Command {
         arg = match s.kind {
             Flag | NegatedFlag | Runner => arg.action(ArgAction::SetTrue),
             Repeated => arg.action(ArgAction::Append),
+            // Negative numbers are values here (`-t -5` is a bad timeout, not an option `-5`).
+            Int if s.key == "port" => arg
+                .action(ArgAction::Set)
+                .allow_negative_numbers(true)
+                .value_parser(clap::value_parser!(u64).range(1..=65535)),
             Int => arg
                 .action(ArgAction::Set)
+                .allow_negative_numbers(true)
                 .value_parser(clap::value_parser!(u64)),
             Value | RunnerValue if s.key == "list_format" => arg
                 .action(ArgAction::Set)
@@ -602,6 +608,20 @@ fn option_name(context: Option<&ContextValue>) -> String {
         .unwrap_or_else(|| word.to_owned())
 }
 
+/// The long options an abbreviation such as `--p` could mean, when it could mean more than one (optparse's list).
+fn ambiguous(word: &str) -> Option<String> {
+    let prefix = word.strip_prefix("--")?.split('=').next()?;
+    let mut candidates: Vec<String> = SPECS
+        .iter()
+        .filter_map(|s| s.long)
+        .filter(|l| l.starts_with(prefix))
+        .map(|l| format!("--{l}"))
+        .collect();
+    candidates.sort();
+    candidates.dedup();
+    (candidates.len() > 1).then(|| candidates.join(", "))
+}
+
 fn usage_error(err: clap::Error) -> UsageError {
     let context = |kind| err.get(kind);
     let value = match context(ContextKind::InvalidValue) {
@@ -611,7 +631,10 @@ fn usage_error(err: clap::Error) -> UsageError {
     let arg = context(ContextKind::InvalidArg);
     let reason = match err.kind() {
         ErrorKind::UnknownArgument => match arg {
-            Some(ContextValue::String(a)) => format!("no such option: {a}"),
+            Some(ContextValue::String(a)) => match ambiguous(a) {
+                Some(candidates) => format!("ambiguous option: {a} ({candidates}?)"),
+                None => format!("no such option: {a}"),
+            },
             _ => "no such option".into(),
         },
         ErrorKind::InvalidValue if value.is_empty() => {
@@ -630,6 +653,9 @@ fn usage_error(err: clap::Error) -> UsageError {
                 "option {}: invalid choice: '{value}' (choose from {choices})",
                 option_name(arg)
             )
+        }
+        ErrorKind::ValueValidation if option_name(arg) == "--port" => {
+            format!("option --port: invalid port: '{value}' (expected 1 to 65535)")
         }
         ErrorKind::ValueValidation => format!(
             "option {}: invalid integer value: '{value}'",
@@ -828,6 +854,18 @@ mod tests {
     #[test]
     fn errors_in_optparse_words() {
         assert_eq!(parse(&["--foo"]).unwrap_err(), "no such option: --foo");
+        assert_eq!(
+            parse(&["--p"]).unwrap_err(),
+            "ambiguous option: --p (--parallel, --password, --pool-size, --port?)"
+        );
+        assert_eq!(
+            parse(&["-t", "-5"]).unwrap_err(),
+            "option -t: invalid integer value: '-5'"
+        );
+        assert_eq!(
+            parse(&["--port=99999"]).unwrap_err(),
+            "option --port: invalid port: '99999' (expected 1 to 65535)"
+        );
         assert_eq!(
             parse(&["-H"]).unwrap_err(),
             "-H option requires an argument"

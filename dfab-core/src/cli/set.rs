@@ -3,7 +3,7 @@
 use serde_yaml::Value;
 
 use super::task_string::{split_items, Item};
-use crate::env::{Env, EnvError};
+use crate::env::{is_secret, Env, EnvError};
 
 /// Applies one `--set` value: `K=V` sets a string (converted for typed keys), a bare `K` sets true.
 pub fn apply_set(text: &str, env: &mut Env) -> Result<(), EnvError> {
@@ -21,6 +21,19 @@ pub fn apply_set(text: &str, env: &mut Env) -> Result<(), EnvError> {
         }
     }
     Ok(())
+}
+
+/// A `--set` value as messages may show it: the values of secret keys replaced by `<hidden>`.
+pub fn redacted(text: &str) -> String {
+    split_items(text)
+        .into_iter()
+        .map(|item| match item {
+            Item::Keyword(key, _) if is_secret(&key) => format!("{key}=<hidden>"),
+            Item::Keyword(key, value) => format!("{key}={value}"),
+            Item::Positional(key) => key,
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[cfg(test)]
@@ -55,5 +68,18 @@ mod tests {
             apply_set("user", &mut env).unwrap_err().to_string(),
             "env key 'user' is not a true/false flag: write user=VALUE"
         );
+    }
+
+    #[test]
+    fn secrets_never_show() {
+        assert_eq!(
+            redacted("password=SECRET,timeout=bad,docker_auth_configs=X,sudo_password=Y,user=bob"),
+            "password=<hidden>,timeout=bad,docker_auth_configs=<hidden>,sudo_password=<hidden>,user=bob"
+        );
+        let mut env = Env::default();
+        let error = apply_set("sudo_passwords=SECRET", &mut env)
+            .unwrap_err()
+            .to_string();
+        assert!(!error.contains("SECRET"), "{error}");
     }
 }

@@ -78,3 +78,10 @@ pub fn docker_client() -> Result<Arc<DockerClient>, DockerError> {
     *slot = Some(Arc::clone(&client));
     Ok(client)
 }
+
+/// Drops the cached Docker clients of `host_string` (and with them their channels), once no task needs them.
+pub fn forget(host_string: &str) {
+    if let Ok(mut all) = cache().lock() {
+        all.retain(|key, _| key.host.as_deref() != Some(host_string));
+    }
+}

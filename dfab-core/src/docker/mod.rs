@@ -10,7 +10,7 @@ mod maintenance;
 mod runtime;
 mod ssh_transport;
 
-pub use cache::docker_client;
+pub use cache::{docker_client, forget};
 pub use client::{DockerClient, MINIMUM_API};
 pub use endpoint::{Endpoint, Tunnel, DEFAULT_SOCKET, SOCAT_MARK};
 pub use errors::DockerError;

@@ -76,7 +76,12 @@ macro_rules! env_keys {
                     $( stringify!($name) => {
                         self.$name = serde_yaml::from_value(value).map_err(|e| EnvError::BadValue {
                             key: key.into(),
-                            reason: e.to_string(),
+                            // serde's explanation quotes the value, which a secret's must never show.
+                            reason: if super::is_secret(key) {
+                                "the value has the wrong shape".into()
+                            } else {
+                                e.to_string()
+                            },
                         })?;
                     } )*
                     _ => {
@@ -92,7 +97,11 @@ macro_rules! env_keys {
                     "" => return Err(EnvError::EmptyKey),
                     $( stringify!($name) => {
                         self.$name = <$ty as EnvValue>::parse_env(value).map_err(|expected| {
-                            EnvError::BadString { key: key.into(), value: value.into(), expected }
+                            EnvError::BadString {
+                                key: key.into(),
+                                value: if super::is_secret(key) { "<hidden>".into() } else { value.into() },
+                                expected,
+                            }
                         })?;
                     } )*
                     _ => {

@@ -6,6 +6,7 @@ mod guards;
 mod keys;
 mod local_user;
 mod output_levels;
+mod secret;
 
 pub(crate) use current::replace_env;
 pub use current::{env, env_mut};
@@ -16,5 +17,6 @@ pub use guards::{
 pub use keys::{Env, EnvError};
 pub use local_user::local_user;
 pub use output_levels::{Level, OutputLevels};
+pub use secret::is_secret;
 /// Values of env keys without a typed field.
 pub use serde_yaml::Value;

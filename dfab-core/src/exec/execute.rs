@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::anyhow;
@@ -88,7 +88,11 @@ pub fn execute(task: &str, hosts: &[&str]) -> anyhow::Result<Results> {
         }
         anyhow::bail!(message);
     };
-    run(&Invocation::new(def, call)?)
+    // A task that calls execute() still needs its hosts afterwards: nothing is released during the nested run.
+    let last = LAST_TASK.swap(false, Ordering::SeqCst);
+    let outcome = Invocation::new(def, call).and_then(|invocation| run(&invocation));
+    LAST_TASK.store(last, Ordering::SeqCst);
+    outcome
 }
 
 /// Results of `runs_once` tasks, by task.
@@ -210,8 +214,8 @@ fn run_on(invocation: &Invocation, host: Option<&str>) -> anyhow::Result<TaskVal
         output::running(&format!("Executing task '{}'", invocation.name));
     }
     let result = invoke(invocation);
-    if let (Some(host), true) = (host, env().eagerly_disconnect) {
-        crate::ssh::disconnect(host);
+    if let Some(host) = host {
+        disconnect_eagerly(host);
     }
     env_mut(|e| {
         e.command = saved.command.clone();
@@ -220,6 +224,10 @@ fn run_on(invocation: &Invocation, host: Option<&str>) -> anyhow::Result<TaskVal
         e.user = saved.user.clone();
         e.port = saved.port.clone();
     });
+    // After the env is the run's again: the `Disconnecting from …` line names users as Fabric does.
+    if let Some(host) = host {
+        release_after_last_task(host);
+    }
     let value = result?;
     if def.runs_once {
         if let Ok(mut once) = once_results().lock() {
@@ -227,6 +235,31 @@ fn run_on(invocation: &Invocation, host: Option<&str>) -> anyhow::Result<TaskVal
         }
     }
     Ok(value)
+}
+
+/// Whether the task now running is the run's last: each host's connection can go as soon as it is done there.
+static LAST_TASK: AtomicBool = AtomicBool::new(false);
+
+/// Marks the task about to run as the run's last (the runner knows; `execute()` from a task never is).
+pub(crate) fn set_last_task(last: bool) {
+    LAST_TASK.store(last, Ordering::SeqCst);
+}
+
+/// After a task on `host` with `-e`: disconnect now, with Fabric's line (in the host's env, as Fabric prints it).
+fn disconnect_eagerly(host: &str) {
+    if env().eagerly_disconnect {
+        crate::docker::forget(host);
+        crate::ssh::disconnect(host);
+    }
+}
+
+/// After the run's last task on `host`: release its connection and Docker clients quietly (the line comes at the
+/// end), so that a fleet run holds sockets and threads only for the hosts still at work.
+fn release_after_last_task(host: &str) {
+    if LAST_TASK.load(Ordering::SeqCst) {
+        crate::docker::forget(host);
+        crate::ssh::release(host);
+    }
 }
 
 /// Calls the task function, turning a panic into an error that names the task.
@@ -284,7 +317,9 @@ fn run_parallel(
                     if let Err(error) = &outcome {
                         output::abort(&output::error_message(error));
                     }
+                    disconnect_eagerly(host);
                     replace_env(Arc::clone(&worker_env));
+                    release_after_last_task(host);
                     if let Ok(mut all) = outcomes.lock() {
                         all.push((index, outcome));
                     }

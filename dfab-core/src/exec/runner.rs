@@ -73,6 +73,7 @@ impl Runner {
 
     /// Runs with the process's arguments and returns the exit status.
     pub fn run(self) -> ExitCode {
+        raise_open_file_limit();
         self.run_with(std::env::args_os().skip(1))
     }
 
@@ -162,10 +163,14 @@ impl Runner {
 
         let plan = plan(&options, registry)?;
         prompt_passwords(&options)?;
-        for step in plan {
+        let count = plan.len();
+        for (index, step) in plan.into_iter().enumerate() {
             match step {
                 Step::Run(invocation) => {
-                    run(&invocation)?;
+                    super::execute::set_last_task(index + 1 == count);
+                    let outcome = run(&invocation);
+                    super::execute::set_last_task(false);
+                    outcome?;
                 }
                 Step::Unknown(name) => {
                     output::warn(&format!("'{name}' is not callable or a valid task name"))
@@ -266,7 +271,8 @@ fn build_env(options: &Options) -> anyhow::Result<Env> {
     let rcfile = options.rcfile.clone().unwrap_or_else(|| env.rcfile.clone());
     apply_rcfile(&expand_home(&rcfile), options.rcfile.is_some(), &mut env)?;
     for set in &options.set {
-        apply_set(set, &mut env).with_context(|| format!("in --set '{set}'"))?;
+        apply_set(set, &mut env)
+            .with_context(|| format!("in --set '{}'", crate::cli::redacted(set)))?;
     }
     options.apply_to(&mut env)?;
     for (names, on) in [(&options.show, true), (&options.hide, false)] {
@@ -319,4 +325,21 @@ fn list_width() -> usize {
         .map(|(w, _)| usize::from(w.0))
         .filter(|w| *w > 0)
         .unwrap_or(80)
+}
+
+/// Raises the soft limit on open files to the hard limit, as servers and build tools do: each host of a `-P` run
+/// holds a connection, its channels' socket pairs and a Docker client, and the usual soft limit of 1024 ran out
+/// near host 117. Left as it is when the system refuses.
+fn raise_open_file_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        let _ignored = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            },
+        );
+    }
 }

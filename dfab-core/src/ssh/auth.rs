@@ -110,8 +110,13 @@ fn try_key_file(session: &Session, target: &Target, file: &Path) -> Result<bool,
         Err(e) if e.code() != ssh2::ErrorCode::Session(ERROR_FILE) => return Ok(false),
         Err(_) => {}
     }
-    if !file.exists() {
-        return Ok(false);
+    // libssh2 says only "unable to read the file": a missing key, one this user may not read, or no file
+    // descriptor left would otherwise read as an encrypted key and end in a passphrase prompt.
+    if let Err(e) = std::fs::File::open(file) {
+        return Err(SshError::KeyFile {
+            file: file.display().to_string(),
+            reason: e.to_string(),
+        });
     }
     if let Some(password) = known_password(target) {
         if session

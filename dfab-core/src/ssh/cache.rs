@@ -71,8 +71,41 @@ pub fn disconnect(host_string: &str) {
     }
 }
 
-/// Closes every cached connection, printing a `Disconnecting from …` line for each.
+/// The `Disconnecting from …` lines of connections released early, printed with the others at the end.
+fn released() -> &'static Mutex<Vec<String>> {
+    static RELEASED: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    RELEASED.get_or_init(Mutex::default)
+}
+
+/// Closes the connection of one host string now, once no task needs it any more, without a line: its
+/// `Disconnecting from …` line comes at the end with the others, where Fabric prints it. A fleet run thus holds
+/// sockets and threads only for the hosts still at work.
+pub fn release(host_string: &str) {
+    let Ok(target) = Target::resolve(host_string, &env()) else {
+        return;
+    };
+    let slot = cache()
+        .lock()
+        .ok()
+        .and_then(|mut all| all.remove(&target.canonical));
+    if let Some(connection) = slot.and_then(|s| s.lock().ok().and_then(|mut c| c.take())) {
+        connection.close();
+        if let Ok(mut lines) = released().lock() {
+            lines.push(format!(
+                "Disconnecting from {}... done.",
+                short_name(&connection.target)
+            ));
+        }
+    }
+}
+
+/// Closes every cached connection, printing a `Disconnecting from …` line for each (and for those released early).
 pub fn disconnect_all() {
+    if let Ok(mut lines) = released().lock() {
+        for line in lines.drain(..) {
+            output::status(&line);
+        }
+    }
     let slots: Vec<Slot> = match cache().lock() {
         Ok(mut all) => all.drain().map(|(_, slot)| slot).collect(),
         Err(_) => return,

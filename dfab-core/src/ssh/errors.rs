@@ -53,6 +53,14 @@ pub enum SshError {
         /// The command that fetches the key (`ssh-keyscan -p PORT HOST`).
         keyscan: String,
     },
+    /// A key file (`-i`, `env.key_filename`) that cannot be read.
+    #[error("cannot read the key file {file}: {reason}")]
+    KeyFile {
+        /// The file.
+        file: String,
+        /// The system's reason.
+        reason: String,
+    },
     /// The server's key is marked `@revoked` in a known_hosts file.
     #[error("Host key for {host} is revoked in {at}: refusing to connect")]
     HostKeyRevoked {

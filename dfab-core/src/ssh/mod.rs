@@ -14,7 +14,7 @@ mod shell;
 mod target;
 mod transfer;
 
-pub use cache::{connection, disconnect, disconnect_all};
+pub use cache::{connection, disconnect, disconnect_all, release};
 pub use connection::Connection;
 pub use errors::SshError;
 pub use io_thread::{Exit, Opened};

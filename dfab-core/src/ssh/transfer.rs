@@ -107,7 +107,7 @@ pub fn get(remote: &str, local: &str) -> anyhow::Result<Transferred> {
     get_with(remote, local, &GetOptions::default())
 }
 
-/// Quotes a word (a path, an image name) for the remote shell.
+/// Quotes a string as one word for a POSIX shell (a path, an image name, a task argument).
 pub fn quote(path: &str) -> String {
     format!("'{}'", path.replace('\'', "'\\''"))
 }
