@@ -264,6 +264,27 @@ fn missing_files_permissions_and_a_full_disk_are_reported() {
         leftovers.stdout
     );
 
+    // A get into a full local disk names the cause and the file, and leaves nothing behind.
+    let remote_big = format!("/tmp/dfab-big-{}.bin", std::process::id());
+    put(&big.display().to_string(), &remote_big).unwrap();
+    let local_target = format!("{full_dir}/local-{}.bin", std::process::id());
+    let error = format!("{:#}", get(&remote_big, &local_target).unwrap_err());
+    assert!(
+        error.contains("No space left on device (os error 28) writing '")
+            && error.contains(&format!(
+                "{full_dir}/local-{}.bin.dfab-",
+                std::process::id()
+            )),
+        "{error}"
+    );
+    let _ = run(&format!("rm -f {remote_big}"));
+    let leftovers: Vec<_> = std::fs::read_dir(&full_dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("local-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
     let _w = warn_only();
     let partial = put(&small.display().to_string(), "/root/forbidden.txt").unwrap();
     assert_eq!(partial.failed, [small.display().to_string()]);

@@ -326,11 +326,14 @@ fn refused_silent_and_skipped_hosts() {
             &format!("root@127.0.0.1:{silent_port}"),
             "-t",
             "1",
+            "-n",
+            "2",
             "--",
             "true",
         ])
-        .stderr_has(&format!(
-            "Fatal error: SSH handshake with root@127.0.0.1:{silent_port} failed: "
+        // A handshake that times out is tried again, as a refused connection is.
+        .stderr(&abort(
+            "Timed out trying to connect to 127.0.0.1 (tried 2 times)",
         ))
         .status(1)
         .run();
@@ -542,4 +545,158 @@ fn a_missing_key_file_is_named() {
         )
         .status(1)
         .run();
+}
+
+/// An sshd of this test's own (so that freezing it touches no other test's sessions), on a free port.
+struct OwnSshd {
+    port: u16,
+    pid: u32,
+    dir: tempfile::TempDir,
+}
+
+impl OwnSshd {
+    fn start(t: &TestEnv) -> OwnSshd {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let base = std::fs::read_to_string(format!("{}/sshd.conf", t.dir)).expect("sshd config");
+        let pidfile = dir.path().join("sshd.pid");
+        let config: String = base
+            .lines()
+            .filter(|l| !l.starts_with("ListenAddress ::1"))
+            .map(|l| {
+                if l.starts_with("Port ") {
+                    format!("Port {port}\n")
+                } else if l.starts_with("PidFile ") {
+                    format!("PidFile {}\n", pidfile.display())
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        let path = dir.path().join("sshd.conf");
+        std::fs::write(&path, config).expect("config");
+        let status = std::process::Command::new("/usr/sbin/sshd")
+            .arg("-f")
+            .arg(&path)
+            .status()
+            .expect("sshd");
+        assert!(status.success(), "sshd starts");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let pid = loop {
+            if let Ok(text) = std::fs::read_to_string(&pidfile) {
+                if let Ok(pid) = text.trim().parse() {
+                    break pid;
+                }
+            }
+            assert!(std::time::Instant::now() < deadline, "sshd writes its pid");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        OwnSshd { port, pid, dir }
+    }
+
+    /// Sends `signal` to every session process of this sshd (its descendants), not to the listener.
+    fn signal_sessions(&self, signal: &str) {
+        let mut parents = vec![self.pid.to_string()];
+        while let Some(parent) = parents.pop() {
+            let children = std::process::Command::new("pgrep")
+                .args(["-P", &parent])
+                .output()
+                .expect("pgrep");
+            for child in String::from_utf8_lossy(&children.stdout).split_whitespace() {
+                let _ = std::process::Command::new("kill")
+                    .args([&format!("-{signal}"), child])
+                    .status();
+                parents.push(child.to_owned());
+            }
+        }
+    }
+}
+
+impl Drop for OwnSshd {
+    fn drop(&mut self) {
+        self.signal_sessions("CONT");
+        self.signal_sessions("KILL");
+        let _ = std::process::Command::new("kill")
+            .arg(self.pid.to_string())
+            .status();
+        let _ = &self.dir;
+    }
+}
+
+/// A transfer to a server that stops answering (its session process frozen with SIGSTOP) ends with an error that
+/// names the host, the file and the bytes done, instead of waiting for ever.
+#[test]
+fn a_frozen_server_ends_a_transfer() {
+    let Some(t) = env() else { return };
+    let sshd = OwnSshd::start(&t);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let big = dir.path().join("big");
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len(2 << 30))
+        .expect("a sparse 2 GiB file");
+    let remote = format!("/tmp/dfab-frozen-{}", std::process::id());
+    for (task, frozen_side) in [
+        (format!("upload:{},{remote}", big.display()), "upload"),
+        (
+            format!("fetch:/dev/zero,{}", dir.path().join("zero").display()),
+            "download",
+        ),
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dfab-example"))
+            .args([
+                "-H",
+                &format!("root@127.0.0.1:{}", sshd.port),
+                "-i",
+                &t.root_key,
+                "-k",
+                "-a",
+                "--abort-on-prompts",
+                "--keepalive",
+                "2",
+                &task,
+            ])
+            .env("HOME", dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("dfab-example");
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        sshd.signal_sessions("STOP");
+        let started = std::time::Instant::now();
+        let ended = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break Some(status);
+            }
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        sshd.signal_sessions("CONT");
+        let Some(status) = ended else {
+            let _ = child.kill();
+            panic!("the {frozen_side} to a frozen server did not end within 60 s");
+        };
+        let mut stderr = String::new();
+        use std::io::Read;
+        child
+            .stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut stderr)
+            .expect("stderr");
+        assert!(!status.success(), "{frozen_side}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "the connection to root@127.0.0.1:{} dropped",
+                sshd.port
+            )) && stderr.contains("the server answered nothing, not even keepalives, for 8 s")
+                && stderr.contains(" bytes of '"),
+            "{frozen_side}: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_file(&remote);
 }

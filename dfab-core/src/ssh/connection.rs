@@ -44,30 +44,16 @@ impl Connection {
         env: &Env,
         transport: Transport,
     ) -> Result<Connection, SshError> {
-        let mut session = Session::new().map_err(|e| handshake_error(target, &e))?;
-        let socket: OwnedFd = match transport {
-            Transport::Direct => {
-                let stream = tcp_connect(target, env)?;
-                let fd = stream.as_fd().try_clone_to_owned();
-                session.set_tcp_stream(stream);
-                fd
-            }
+        let (session, socket) = match transport {
+            Transport::Direct => connect_direct(target, env)?,
             Transport::Tunnel(stream) => {
-                let fd = stream.as_fd().try_clone_to_owned();
+                let mut session = Session::new().map_err(|e| handshake_error(target, &e))?;
+                let socket = duplicate(&stream, target)?;
                 session.set_tcp_stream(stream);
-                fd
+                handshake(&mut session, target, env)?;
+                (session, socket)
             }
-        }
-        .map_err(|e| {
-            SshError::Channel(format!(
-                "cannot duplicate the socket of {}: {e}",
-                target.host_string
-            ))
-        })?;
-        session.set_timeout(u32::try_from(env.timeout.saturating_mul(1000)).unwrap_or(u32::MAX));
-        session
-            .handshake()
-            .map_err(|e| handshake_error(target, &e))?;
+        };
         check_host_key(&session, &target.host, target.port, env)?;
         authenticate(&session, target)?;
         session.set_timeout(0);
@@ -225,8 +211,37 @@ fn handshake_error(target: &Target, error: &ssh2::Error) -> SshError {
     }
 }
 
-/// TCP connection with `env.timeout` and `env.connection_attempts`, and TCP_NODELAY, which decides channel latency.
-fn tcp_connect(target: &Target, env: &Env) -> Result<TcpStream, SshError> {
+/// A duplicate of a stream's socket, for the I/O thread's polling.
+fn duplicate(stream: &impl AsFd, target: &Target) -> Result<OwnedFd, SshError> {
+    stream.as_fd().try_clone_to_owned().map_err(|e| {
+        SshError::Channel(format!(
+            "cannot duplicate the socket of {}: {e}",
+            target.host_string
+        ))
+    })
+}
+
+/// The SSH handshake, bounded by `env.timeout`.
+fn handshake(session: &mut Session, target: &Target, env: &Env) -> Result<(), SshError> {
+    session.set_timeout(u32::try_from(env.timeout.saturating_mul(1000)).unwrap_or(u32::MAX));
+    session.handshake().map_err(|e| handshake_error(target, &e))
+}
+
+/// libssh2's code for a blocking call that ran out of time.
+const LIBSSH2_ERROR_TIMEOUT: i32 = -9;
+
+/// Why one attempt to reach a host failed.
+enum Attempt {
+    /// The TCP connection failed; whether it timed out.
+    Tcp(std::io::Error),
+    /// The server accepted the connection but did not complete the SSH handshake in time.
+    HandshakeTimeout,
+}
+
+/// TCP connection and SSH handshake with `env.timeout` and `env.connection_attempts`: a refused connection, a
+/// connection that times out and a handshake that times out (a host that accepts but never answers) are all
+/// tried again, as `-n` promises. Sets TCP_NODELAY, which decides channel latency.
+fn connect_direct(target: &Target, env: &Env) -> Result<(Session, OwnedFd), SshError> {
     let addresses: Vec<SocketAddr> = (target.host.as_str(), target.port)
         .to_socket_addrs()
         .map_err(|_| SshError::NameLookup {
@@ -238,35 +253,60 @@ fn tcp_connect(target: &Target, env: &Env) -> Result<TcpStream, SshError> {
     let mut last = None;
     for attempt in 1..=attempts {
         for address in &addresses {
-            match TcpStream::connect_timeout(address, timeout) {
-                Ok(stream) => {
-                    let _ = stream.set_nodelay(true);
-                    return Ok(stream);
+            let stream = match TcpStream::connect_timeout(address, timeout) {
+                Ok(stream) => stream,
+                Err(e) => {
+                    last = Some(Attempt::Tcp(e));
+                    continue;
                 }
-                Err(e) => last = Some(e),
+            };
+            let _ = stream.set_nodelay(true);
+            let mut session = Session::new().map_err(|e| handshake_error(target, &e))?;
+            let socket = duplicate(&stream, target)?;
+            session.set_tcp_stream(stream);
+            match handshake(&mut session, target, env) {
+                Ok(()) => return Ok((session, socket)),
+                Err(_) if session_timed_out(&session) => last = Some(Attempt::HandshakeTimeout),
+                Err(other) => return Err(other),
             }
         }
-        let timed_out = last
-            .as_ref()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::TimedOut);
-        if attempt < attempts && !timed_out {
+        // A refused connection is tried again after a pause; a timeout has already waited.
+        let waited = matches!(&last, Some(Attempt::HandshakeTimeout))
+            || matches!(&last, Some(Attempt::Tcp(e)) if e.kind() == std::io::ErrorKind::TimedOut);
+        if attempt < attempts && !waited {
             std::thread::sleep(timeout);
         }
     }
     match last {
-        Some(e) if e.kind() == std::io::ErrorKind::TimedOut => Err(SshError::Timeout {
+        Some(Attempt::HandshakeTimeout) => Err(SshError::Timeout {
             host: target.host.clone(),
             tries: attempts,
         }),
-        other => Err(SshError::Socket {
+        Some(Attempt::Tcp(e)) if e.kind() == std::io::ErrorKind::TimedOut => {
+            Err(SshError::Timeout {
+                host: target.host.clone(),
+                tries: attempts,
+            })
+        }
+        Some(Attempt::Tcp(e)) => Err(SshError::Socket {
             host: target.host.clone(),
             port: target.port,
-            reason: other
-                .map(|e| os_reason(&e))
-                .unwrap_or_else(|| "no address".into()),
+            reason: os_reason(&e),
+            tries: attempts,
+        }),
+        None => Err(SshError::Socket {
+            host: target.host.clone(),
+            port: target.port,
+            reason: "no address".into(),
             tries: attempts,
         }),
     }
+}
+
+/// Whether the session's last error was a timeout.
+fn session_timed_out(session: &Session) -> bool {
+    ssh2::Error::last_session_error(session)
+        .is_some_and(|e| e.code() == ssh2::ErrorCode::Session(LIBSSH2_ERROR_TIMEOUT))
 }
 
 /// "Connection refused" rather than "Connection refused (os error 111)".

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use ssh2::{BlockDirections, Channel, ErrorCode, ExtendedData, Session, Sftp};
@@ -157,6 +158,8 @@ struct Bridge {
     file: Option<FileEnd>,
     /// Why reading or writing `file` failed.
     file_error: Option<String>,
+    /// Bytes of `file` moved so far, for the message when the transfer fails.
+    file_bytes: u64,
     local_err: Option<UnixStream>,
     to_remote: Pending,
     from_remote: Pending,
@@ -181,7 +184,11 @@ impl Bridge {
             if let Some(FileEnd::Source(file, path)) = &mut self.file {
                 match self.to_remote.fill(|buf| file.read(buf)) {
                     Ok(Some(0)) => self.local_eof = true,
-                    Ok(_) => progress = true,
+                    Ok(Some(n)) => {
+                        self.file_bytes += n as u64;
+                        progress = true
+                    }
+                    Ok(None) => progress = true,
                     Err(e) => {
                         self.file_error = Some(format!("cannot read '{}': {e}", path.display()));
                         self.local_gone = true;
@@ -257,10 +264,12 @@ impl Bridge {
                 Ok(Some(n)) if n > 0 => {
                     // After a failed write the rest of the data is read and dropped until the channel closes.
                     if !self.local_gone {
-                        if let Err(e) = file.write_all(self.from_remote.bytes()) {
-                            self.file_error =
-                                Some(format!("cannot write '{}': {e}", path.display()));
-                            self.local_gone = true;
+                        match file.write_all(self.from_remote.bytes()) {
+                            Ok(()) => self.file_bytes += n as u64,
+                            Err(e) => {
+                                self.file_error = Some(format!("{e} writing '{}'", path.display()));
+                                self.local_gone = true;
+                            }
                         }
                     }
                     self.from_remote.consume(n);
@@ -325,10 +334,20 @@ impl Bridge {
         Ok(true)
     }
 
+    /// Ends the channel with `reason`; a local file error, the real cause, goes first, and a file transfer says how
+    /// far it got.
     fn fail(&mut self, reason: &str) {
         let _ = self.local.shutdown(std::net::Shutdown::Both);
+        let mut error = self.file_error.take().unwrap_or_else(|| reason.to_owned());
+        if let Some(FileEnd::Source(_, path) | FileEnd::Sink(_, path)) = &self.file {
+            error = format!(
+                "{error} (after {} bytes of '{}')",
+                self.file_bytes,
+                path.display()
+            );
+        }
         let _ = self.done.send(Exit {
-            error: Some(reason.to_owned()),
+            error: Some(error),
             ..Exit::default()
         });
     }
@@ -381,7 +400,20 @@ pub(crate) struct Core {
     broken: Option<String>,
     broken_flag: Arc<AtomicBool>,
     host: String,
+    /// When a channel last moved data (or a probe was answered).
+    last_progress: Instant,
+    /// When the current liveness probe (a keepalive wanting a reply) went out, while channels wait on a silent
+    /// server.
+    probing_since: Option<Instant>,
+    /// How long channels may wait in silence before the server is probed.
+    quiet: Duration,
 }
+
+/// How long channels wait in silence before the server is probed, without `--keepalive`.
+const DEFAULT_PROBE_AFTER: Duration = Duration::from_secs(10);
+
+/// How many probe intervals a server may leave unanswered before its connection counts as dead.
+const UNANSWERED_PROBES: u32 = 3;
 
 impl Core {
     /// Takes over a connected, authenticated session. `socket` is a duplicate of the session's socket, for polling.
@@ -395,9 +427,14 @@ impl Core {
         broken_flag: Arc<AtomicBool>,
     ) -> Core {
         session.set_blocking(false);
-        if keepalive > 0 {
-            session.set_keepalive(false, keepalive);
-        }
+        // Keepalives want a reply: a server that answers nothing, not even those, has stopped (a frozen process
+        // keeps its TCP connection up, so only the missing replies tell).
+        let quiet = if keepalive > 0 {
+            Duration::from_secs(u64::from(keepalive))
+        } else {
+            DEFAULT_PROBE_AFTER
+        };
+        session.set_keepalive(true, quiet.as_secs().max(1) as u32);
         Core {
             session,
             socket,
@@ -410,6 +447,9 @@ impl Core {
             broken: None,
             broken_flag,
             host,
+            last_progress: Instant::now(),
+            probing_since: None,
+            quiet,
         }
     }
 
@@ -438,7 +478,10 @@ impl Core {
                     }
                 }
             }
-            if !self.service_all() {
+            if self.service_all() {
+                self.last_progress = Instant::now();
+                self.probing_since = None;
+            } else {
                 self.wait();
             }
         }
@@ -595,6 +638,7 @@ impl Core {
             local,
             file,
             file_error: None,
+            file_bytes: 0,
             local_err,
             to_remote: Pending::default(),
             from_remote: Pending::default(),
@@ -713,9 +757,39 @@ impl Core {
         for mut bridge in self.bridges.drain(..) {
             bridge.fail(&reason);
         }
-        self.sftp = None;
+        // Dropping an SFTP handle shuts it down in blocking mode (the ssh2 crate's Drop), which on a dead
+        // connection waits for ever; the session is gone, so the handle is let go without its goodbye.
+        if let Some(sftp) = self.sftp.take() {
+            std::mem::forget(sftp);
+        }
         self.broken = Some(reason);
         self.broken_flag.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether channels have waited on a silent server long enough to ask it for a sign of life, and whether it has
+    /// left every such question unanswered too long: then the connection is broken, so that no transfer or command
+    /// waits for ever on a frozen server.
+    fn check_liveness(&mut self) -> bool {
+        if self.bridges.is_empty() || self.broken.is_some() {
+            self.last_progress = Instant::now();
+            self.probing_since = None;
+            return false;
+        }
+        if self.last_progress.elapsed() < self.quiet {
+            return false;
+        }
+        let since = *self.probing_since.get_or_insert_with(Instant::now);
+        let limit = self.quiet * UNANSWERED_PROBES;
+        if since.elapsed() >= limit {
+            let cause = format!(
+                "the server answered nothing, not even keepalives, for {} s",
+                (self.quiet + limit).as_secs()
+            );
+            self.break_connection(&cause);
+            return true;
+        }
+        let _sent = self.session.keepalive_send();
+        true
     }
 
     /// Sleeps until the socket, a caller's socket or a request needs attention (or a keepalive is due).
@@ -726,6 +800,14 @@ impl Core {
                 timeout_s = Some(i64::from(next.max(1)));
             }
         }
+        let probing = self.check_liveness();
+        if self.broken.is_some() && probing {
+            return;
+        }
+        if !self.bridges.is_empty() {
+            // Wake in time to probe (or to give up on) a silent server.
+            timeout_s = Some(timeout_s.unwrap_or(i64::MAX).min(1));
+        }
         // Reading one channel can pull another channel's packets off the socket into libssh2's queue; the socket
         // then stays quiet, so sleeping on it would strand that data.
         if self.bridges.iter().any(Bridge::has_queued_data) {
@@ -734,6 +816,9 @@ impl Core {
         let mut socket_flags = PollFlags::empty();
         if self.broken.is_none() {
             if self.bridges.iter().any(Bridge::wants_remote_data) {
+                socket_flags |= PollFlags::IN;
+            }
+            if probing {
                 socket_flags |= PollFlags::IN;
             }
             match self.session.block_directions() {
@@ -759,6 +844,11 @@ impl Core {
         let _interrupted_or_ready = poll(&mut fds, timeout.as_ref());
         let socket_hung_up = !socket_flags.is_empty()
             && fds[1].revents().intersects(PollFlags::HUP | PollFlags::ERR);
+        // Anything from the server (a keepalive's reply, say) shows it is alive.
+        if probing && !socket_flags.is_empty() && fds[1].revents().contains(PollFlags::IN) {
+            self.last_progress = Instant::now();
+            self.probing_since = None;
+        }
         drop(fds);
         let mut drain = [0u8; 64];
         while matches!((&self.wake).read(&mut drain), Ok(n) if n > 0) {}
