@@ -243,9 +243,11 @@ impl Remote {
         let chmod = mode
             .map(|m| format!(" && chmod {m:o} {}", quote(remote)))
             .unwrap_or_default();
-        // A dropped connection ends `cat`'s input just as a finished upload does, so the size decides.
+        // A dropped connection ends `cat`'s input just as a finished upload does, so the size decides. `set -C`
+        // makes the redirection create the temporary file exclusively: nothing planted under its (unpredictable)
+        // name, a symlink say, is written through.
         let command = format!(
-            "cat > {t} && test \"$(wc -c < {t})\" -eq {size} && mv -f {t} {r}{chmod} || {{ rm -f {t}; exit 1; }}",
+            "set -C; cat > {t} && test \"$(wc -c < {t})\" -eq {size} && mv -f {t} {r}{chmod} || {{ rm -f {t}; exit 1; }}",
             t = quote(&temp),
             r = quote(remote)
         );
@@ -274,8 +276,12 @@ impl Remote {
     }
 
     fn download_to(&self, remote: &str, temp: &Path) -> anyhow::Result<()> {
-        let file =
-            File::create(temp).with_context(|| format!("cannot write '{}'", temp.display()))?;
+        // Created exclusively: nothing planted under the temporary name is written through.
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(temp)
+            .with_context(|| format!("cannot write '{}'", temp.display()))?;
         let opened = self.connection.exec_with_file(
             &format!("cat {}", quote(remote)),
             FileEnd::Sink(file, temp.to_owned()),

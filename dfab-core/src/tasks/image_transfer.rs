@@ -93,9 +93,18 @@ fn save_on_host(image: &str, target: &Path, host: &str) -> anyhow::Result<()> {
     let opened = connection.exec(&command, false, false)?;
     let stderr = crate::ssh::collect_stderr(opened.stderr);
     let _ = opened.stream.shutdown(std::net::Shutdown::Write);
-    let partial = PathBuf::from(format!("{}.part", target.display()));
-    let mut file =
-        File::create(&partial).with_context(|| format!("cannot write '{}'", partial.display()))?;
+    // A temporary file beside the target, made exclusively under an unpredictable name, renamed on success and
+    // removed (when dropped) otherwise.
+    let directory = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let temporary = tempfile::Builder::new()
+        .prefix(".dfab-save.")
+        .tempfile_in(directory)
+        .with_context(|| format!("cannot write in '{}'", directory.display()))?;
+    let partial = temporary.path().to_owned();
+    let mut file = temporary.as_file();
     let bar = progress(0, &format!("saving {image}"));
     let mut buffer = vec![0u8; CHUNK];
     let mut received = 0u64;
@@ -138,16 +147,12 @@ fn save_on_host(image: &str, target: &Path, host: &str) -> anyhow::Result<()> {
             )),
         }
     });
-    match complete.and_then(|()| {
-        std::fs::rename(&partial, target)
+    complete.and_then(|()| {
+        temporary
+            .persist(target)
+            .map(drop)
             .with_context(|| format!("cannot write '{}'", target.display()))
-    }) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            Err(e)
-        }
-    }
+    })
 }
 
 /// Whether the first bytes are those of a gzip file or a tar archive.
