@@ -226,7 +226,7 @@ fn run_on(invocation: &Invocation, host: Option<&str>) -> anyhow::Result<TaskVal
     });
     // After the env is the run's again: the `Disconnecting from …` line names users as Fabric does.
     if let Some(host) = host {
-        release_after_last_task(host);
+        release_after_task(host);
     }
     let value = result?;
     if def.runs_once {
@@ -253,11 +253,12 @@ fn disconnect_eagerly(host: &str) {
     }
 }
 
-/// After the run's last task on `host`: release its connection and Docker clients quietly (the line comes at the
-/// end), so that a fleet run holds sockets and threads only for the hosts still at work.
-fn release_after_last_task(host: &str) {
+/// After a task on `host`: its Docker clients go (a later task negotiates again, one request), since their idle
+/// HTTP connections hold channels and buffers; after the run's last task its connection goes too, quietly (the
+/// line comes at the end), so that a fleet run holds sockets and threads only for the hosts still at work.
+fn release_after_task(host: &str) {
+    crate::docker::forget(host);
     if LAST_TASK.load(Ordering::SeqCst) {
-        crate::docker::forget(host);
         crate::ssh::release(host);
     }
 }
@@ -319,7 +320,7 @@ fn run_parallel(
                     }
                     disconnect_eagerly(host);
                     replace_env(Arc::clone(&worker_env));
-                    release_after_last_task(host);
+                    release_after_task(host);
                     if let Ok(mut all) = outcomes.lock() {
                         all.push((index, outcome));
                     }
