@@ -700,3 +700,29 @@ fn a_frozen_server_ends_a_transfer() {
     }
     let _ = std::fs::remove_file(&remote);
 }
+
+/// With no file descriptors to spare, each host's error is the real one, never a prompt that cannot be answered.
+#[test]
+fn fd_pressure_reports_the_real_error() {
+    let Some(t) = env() else { return };
+    let hosts = format!(
+        "{u}@127.0.0.1:{p},{u}@localhost:{p}",
+        u = t.user,
+        p = t.port
+    );
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 16; exec {} -P -i {} -k -a --abort-on-prompts --system-known-hosts {} -H '{hosts}' docker.version -- true",
+            env!("CARGO_BIN_EXE_dfab-example"),
+            t.user_key,
+            t.known_hosts
+        ))
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .expect("dfab-example");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("Too many open files"), "{stderr}");
+    assert!(!stderr.contains("Needed to prompt"), "{stderr}");
+}
