@@ -171,8 +171,10 @@ fn expand(options: TaskOptions, mut function: ItemFn) -> syn::Result<TokenStream
     let mut arg_names = Vec::new();
     let mut specs = Vec::new();
     let mut named_index = 0usize;
-    for (name, kind) in &params {
-        let var = syn::Ident::new(&format!("__dfab_{name}"), name.span());
+    // Mixed-site hygiene: the generated names can collide with no parameter (`args`, `bound`, anything).
+    let bound = syn::Ident::new("bound", proc_macro2::Span::mixed_site());
+    for (position, (name, kind)) in params.iter().enumerate() {
+        let var = syn::Ident::new(&format!("param{position}"), proc_macro2::Span::mixed_site());
         let name_str = name.to_string();
         match kind {
             ParamKind::Named { ty, default } => {
@@ -183,7 +185,7 @@ fn expand(options: TaskOptions, mut function: ItemFn) -> syn::Result<TokenStream
                     None => quote!(::core::option::Option::None),
                 };
                 bindings.push(quote_spanned! {ty.span()=>
-                    let #var = __dfab_args.named::<#ty>(#index)?;
+                    let #var = #bound.named::<#ty>(#index)?;
                 });
                 specs.push(quote_spanned! {ty.span()=>
                     ::dfab_core::task::ParamSpec {
@@ -197,13 +199,13 @@ fn expand(options: TaskOptions, mut function: ItemFn) -> syn::Result<TokenStream
                 });
             }
             ParamKind::Rest => {
-                bindings.push(quote!(let #var = __dfab_args.rest();));
+                bindings.push(quote!(let #var = #bound.rest();));
                 specs.push(quote! {
                     ::dfab_core::task::ParamSpec { name: #name_str, kind: ::dfab_core::task::ParamKind::Rest }
                 });
             }
             ParamKind::Keywords => {
-                bindings.push(quote!(let #var = __dfab_args.keywords();));
+                bindings.push(quote!(let #var = #bound.keywords();));
                 specs.push(quote! {
                     ::dfab_core::task::ParamSpec { name: #name_str, kind: ::dfab_core::task::ParamKind::Keywords }
                 });
@@ -246,7 +248,7 @@ fn expand(options: TaskOptions, mut function: ItemFn) -> syn::Result<TokenStream
     let is_default = options.default;
     let runs_once = options.runs_once;
     let uses_args = if params.is_empty() {
-        quote!(let _ = __dfab_args;)
+        quote!(let _ = #bound;)
     } else {
         quote!()
     };
@@ -256,7 +258,7 @@ fn expand(options: TaskOptions, mut function: ItemFn) -> syn::Result<TokenStream
 
         const _: () = {
             fn __dfab_invoke(
-                mut __dfab_args: ::dfab_core::task::BoundArgs,
+                mut #bound: ::dfab_core::task::BoundArgs,
             ) -> ::dfab_core::anyhow::Result<::dfab_core::task::TaskValue> {
                 #uses_args
                 #(#bindings)*

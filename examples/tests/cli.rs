@@ -58,6 +58,8 @@ Available commands:
 ";
 
 const NESTED: &str = "\
+Example tasks for dfab.
+
 Available commands (remember to call as module.[...].task):
 
     announce
@@ -136,6 +138,14 @@ fn display_a_task() {
     Test::new()
         .args(&["-d", "deploy"])
         .stdout_has("    Arguments: branch='main', restart=False, replicas=1, tag=None\n")
+        .run();
+    // A one-line docstring is followed by the arguments directly; Args and Kwargs show as *args and **kwargs.
+    Test::new()
+        .args(&["-d", "tool"])
+        .stdout(
+            "Displaying detailed information for task 'tool':\n\n    Pass keyword options through to a tool: \
+             `tool:a,b,verbose=yes`.\n    Arguments: first, *rest, **options\n\n",
+        )
         .run();
     Test::new()
         .args(&["-d", "nope"])
@@ -235,7 +245,9 @@ fn host_lists_from_every_source() {
         .run();
     Test::new()
         .args(&["hello:roles=cache"])
-        .stderr(&abort("the following specified roles do not exist: cache"))
+        .stderr(&abort(
+            "The following specified roles do not exist:\n    cache",
+        ))
         .status(1)
         .run();
 }

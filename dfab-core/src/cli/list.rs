@@ -17,8 +17,8 @@ pub fn render_list(
             .map(|(name, _)| name + "\n")
             .collect(),
         ListFormat::Nested => {
-            let mut out =
-                String::from("Available commands (remember to call as module.[...].task):\n\n");
+            let mut out = fabfile_doc(doc);
+            out.push_str("Available commands (remember to call as module.[...].task):\n\n");
             nested(registry.root(), 1, &mut out);
             out
         }
@@ -26,7 +26,8 @@ pub fn render_list(
     }
 }
 
-fn normal(registry: &Registry, doc: Option<&str>, width: usize) -> String {
+/// The fabfile's docstring and a blank line, which Fabric prints before the normal and the nested listing.
+fn fabfile_doc(doc: Option<&str>) -> String {
     let mut out = String::new();
     if let Some(doc) = doc.filter(|d| !d.is_empty()) {
         out.push_str(doc);
@@ -35,6 +36,11 @@ fn normal(registry: &Registry, doc: Option<&str>, width: usize) -> String {
         }
         out.push('\n');
     }
+    out
+}
+
+fn normal(registry: &Registry, doc: Option<&str>, width: usize) -> String {
+    let mut out = fabfile_doc(doc);
     out.push_str("Available commands:\n\n");
     let names = registry.names();
     let longest = names
@@ -82,24 +88,24 @@ pub fn render_display(name: &str, def: &TaskDef) -> String {
     let arguments: Vec<String> = def
         .params
         .iter()
-        .filter_map(|p| match p.kind {
+        .map(|p| match p.kind {
             ParamKind::Named {
                 default: Some(d),
                 show_default,
                 ..
-            } => Some(format!("{}={}", p.name, show_default(d))),
-            ParamKind::Named { check, .. } if check(None).is_ok() => {
-                Some(format!("{}=None", p.name))
-            }
-            ParamKind::Named { .. } => Some(p.name.to_owned()),
-            ParamKind::Rest | ParamKind::Keywords => None,
+            } => format!("{}={}", p.name, show_default(d)),
+            ParamKind::Named { check, .. } if check(None).is_ok() => format!("{}=None", p.name),
+            ParamKind::Named { .. } => p.name.to_owned(),
+            // `Args` and `Kwargs` are Python's `*args` and `**kwargs`.
+            ParamKind::Rest => format!("*{}", p.name),
+            ParamKind::Keywords => format!("**{}", p.name),
         })
         .collect();
-    let body = format!(
-        "{}\n\nArguments: {}",
-        doc.trim_matches('\n'),
-        arguments.join(", ")
-    );
+    // A one-line docstring is followed directly by the arguments, as Python's `"""One line."""` is; a longer
+    // one, whose closing quotes stand on their own line, leaves a blank line first.
+    let doc = doc.trim_matches('\n');
+    let gap = if doc.lines().count() > 1 { "\n" } else { "" };
+    let body = format!("{doc}\n{gap}Arguments: {}", arguments.join(", "));
     let indented: Vec<String> = body.lines().map(|l| format!("    {l}")).collect();
     format!(
         "Displaying detailed information for task '{name}':\n\n{}\n\n",

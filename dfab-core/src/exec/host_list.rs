@@ -4,7 +4,7 @@ use crate::env::Env;
 
 /// A role named in a host list that `env.roledefs` does not define.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("the following specified roles do not exist: {}", .0.join(", "))]
+#[error("The following specified roles do not exist:\n{}", .0.iter().map(|r| format!("    {r}")).collect::<Vec<_>>().join("\n"))]
 pub struct UnknownRoles(pub Vec<String>);
 
 /// Hosts and roles from one source, as given.
@@ -143,7 +143,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the following specified roles do not exist: cache, queue"
+            "The following specified roles do not exist:\n    cache\n    queue"
         );
     }
 }
