@@ -34,3 +34,32 @@ fn parameters_never_collide_with_the_macros_names() {
     let results = execute("internal_names:1,2,3,4,5", &[]).expect("internal_names");
     assert_eq!(results["<local-only>"].to_string(), "1 2 3 4 5");
 }
+
+/// `fab vagrant setup`: the first task sets `env.user` for the tasks after it.
+#[task]
+fn become_deploy() {
+    env_mut(|e| {
+        e.user = "deploy".into();
+        e.hosts = vec!["web1".into()];
+    });
+}
+
+/// Does nothing; the host loop sets and reverts the per-host keys around it.
+#[task]
+fn noop() {}
+
+#[test]
+fn what_a_task_sets_in_env_lasts_and_the_host_loop_reverts_its_own() {
+    let before = env().user.clone();
+    // The loop's own user (from `root@…`) reverts after the host's run.
+    execute("noop", &["root@web9"]).expect("noop");
+    assert_eq!(env().user, before);
+    assert_eq!(env().host_string, None);
+    // A user the task set itself stays for the rest of the run, with a host or without.
+    execute("become_deploy", &["web1"]).expect("become_deploy");
+    assert_eq!(env().user, "deploy");
+    assert_eq!(env().hosts, ["web1"]);
+    env_mut(|e| e.user = before.clone());
+    execute("become_deploy", &[]).expect("become_deploy");
+    assert_eq!(env().user, "deploy");
+}

@@ -466,7 +466,7 @@ fn tunnel_errors_say_what_to_do() {
         .args(&strs(&root(&t)))
         .args(&["--set", "docker_base_url=/run/dfab-no-engine.sock", "docker.version"])
         .stderr_has(&abort(&format!(
-            "the Docker engine on root@127.0.0.1:{} is not running: nothing listens on /run/dfab-no-engine.sock",
+            "the Docker engine on root@127.0.0.1:{} is not running: nothing listens on /run/dfab-no-engine.sock (start it: systemctl start docker; on a fresh Debian machine, scripts/test-env engine in a dfab checkout installs and starts one with the busybox image)",
             t.port
         )))
         .status(1)
@@ -474,7 +474,7 @@ fn tunnel_errors_say_what_to_do() {
     Test::new()
         .args(&["--set", "docker_base_url=/run/dfab-no-engine.sock", "docker.version"])
         .stderr(&abort(
-            "the Docker engine on localhost is not running: nothing listens on /run/dfab-no-engine.sock",
+            "the Docker engine on localhost is not running: nothing listens on /run/dfab-no-engine.sock (start it: systemctl start docker; on a fresh Debian machine, scripts/test-env engine in a dfab checkout installs and starts one with the busybox image)",
         ))
         .status(1)
         .run();

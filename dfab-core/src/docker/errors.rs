@@ -32,7 +32,7 @@ pub enum DockerError {
         minimum: String,
     },
     /// No engine listens on the socket.
-    #[error("the Docker engine on {host} is not running: nothing listens on {socket}")]
+    #[error("the Docker engine on {host} is not running: nothing listens on {socket} (start it: systemctl start docker; on a fresh Debian machine, scripts/test-env engine in a dfab checkout installs and starts one with the busybox image)")]
     EngineNotRunning {
         /// The host (or `localhost`).
         host: String,

@@ -210,6 +210,7 @@ fn run_on(invocation: &Invocation, host: Option<&str>) -> anyhow::Result<TaskVal
     }
     let saved = env();
     env_mut(|e| host_env(e, &invocation.name, host));
+    let set = env();
     if host.is_some() {
         output::running(&format!("Executing task '{}'", invocation.name));
     }
@@ -217,12 +218,24 @@ fn run_on(invocation: &Invocation, host: Option<&str>) -> anyhow::Result<TaskVal
     if let Some(host) = host {
         disconnect_eagerly(host);
     }
+    // The per-host keys revert unless the task changed them itself, as in Fabric: `fab vagrant setup`, whose first
+    // task sets `env.user` for the rest of the run, depends on it. Everything else a task sets stays anyway.
     env_mut(|e| {
-        e.command = saved.command.clone();
-        e.host_string = saved.host_string.clone();
-        e.host = saved.host.clone();
-        e.user = saved.user.clone();
-        e.port = saved.port.clone();
+        if e.command == set.command {
+            e.command = saved.command.clone();
+        }
+        if e.host_string == set.host_string {
+            e.host_string = saved.host_string.clone();
+        }
+        if e.host == set.host {
+            e.host = saved.host.clone();
+        }
+        if e.user == set.user {
+            e.user = saved.user.clone();
+        }
+        if e.port == set.port {
+            e.port = saved.port.clone();
+        }
     });
     // After the env is the run's again: the `Disconnecting from …` line names users as Fabric does.
     if let Some(host) = host {
