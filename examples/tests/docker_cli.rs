@@ -189,23 +189,46 @@ fn version_and_listings_on_every_route() {
 fn listings_as_json_and_filters() {
     let Some((t, _engine)) = engine() else { return };
     fixtures(&t);
-    let out = Test::new()
-        .args(&strs(&root(&t)))
-        .args(&["docker.list_containers:format=json"])
-        .run();
-    let json = &out[out.find("[\n").expect("a JSON array")..=out.rfind(']').expect("its end")];
-    let containers: serde_json::Value = serde_json::from_str(json).expect("valid JSON");
-    let names: Vec<String> = containers
-        .as_array()
-        .expect("an array")
-        .iter()
-        .flat_map(|c| c["Names"].as_array().cloned().unwrap_or_default())
-        .filter_map(|n| n.as_str().map(str::to_owned))
-        .collect();
-    assert!(
-        names.contains(&"/dfab-fixture-running".to_owned()),
-        "{names:?}"
-    );
+    // With format=json stdout holds nothing but JSON: one line per host, `{"host": …, "containers": […]}`, the
+    // runner's own lines on stderr; locally and with two hosts.
+    let two_hosts = format!("root@127.0.0.1:{p},root@localhost:{p}", p = t.port);
+    let mut remote = root(&t);
+    remote[1] = two_hosts;
+    for (args, hosts) in [
+        (Vec::new(), vec!["localhost".to_owned()]),
+        (
+            remote,
+            vec![
+                format!("root@127.0.0.1:{}", t.port),
+                format!("root@localhost:{}", t.port),
+            ],
+        ),
+    ] {
+        let out = Test::new()
+            .args(&strs(&args))
+            .args(&["docker.list_containers:format=json"])
+            .run();
+        let documents: Vec<serde_json::Value> = out
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line:?}")))
+            .collect();
+        let seen: Vec<&str> = documents
+            .iter()
+            .filter_map(|d| d["host"].as_str())
+            .collect();
+        assert_eq!(seen, hosts, "{out}");
+        let names: Vec<String> = documents[0]["containers"]
+            .as_array()
+            .expect("an array")
+            .iter()
+            .flat_map(|c| c["Names"].as_array().cloned().unwrap_or_default())
+            .filter_map(|n| n.as_str().map(str::to_owned))
+            .collect();
+        assert!(
+            names.contains(&"/dfab-fixture-running".to_owned()),
+            "{names:?}"
+        );
+    }
     // An empty first argument lists running containers only, as in docker-fabric.
     let running = Test::new()
         .args(&["docker.list_containers:"])
@@ -268,6 +291,16 @@ fn interface_addresses() {
         .stderr_has(&abort(&format!(
             "interface 'nope0' does not exist on {host}"
         )))
+        .status(1)
+        .run();
+    // Without a host, the local machine's interfaces, as the other docker tasks use the local engine.
+    Test::new()
+        .args(&["docker.get_ip:lo"])
+        .stdout("127.0.0.1\n\nDone.\n")
+        .run();
+    Test::new()
+        .args(&["docker.get_ip:nope0"])
+        .stderr_has(&abort("interface 'nope0' does not exist on localhost"))
         .status(1)
         .run();
 }

@@ -303,7 +303,7 @@ fn run_parallel(
     for host in hosts {
         if env.output.running {
             output::write(
-                output::Stream::Stdout,
+                output::runner_stream(),
                 &format!("[{host}] Executing task '{}'\n", invocation.name),
             );
         }

@@ -25,6 +25,29 @@ pub(crate) fn write(stream: Stream, text: &str) {
     };
 }
 
+/// Set when a task of the run prints JSON (`format=json`): then stdout holds only the JSON, and the runner's own
+/// lines (`Executing task`, `Done.`, `Disconnecting from …`) go to stderr.
+static JSON_STDOUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Keeps stdout for JSON documents alone, for the rest of the run.
+pub(crate) fn reserve_stdout_for_json() {
+    JSON_STDOUT.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether stdout is kept for JSON documents.
+pub(crate) fn stdout_is_json() -> bool {
+    JSON_STDOUT.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Where the runner's own lines go: stdout, or stderr while stdout is kept for JSON.
+pub(crate) fn runner_stream() -> Stream {
+    if stdout_is_json() {
+        Stream::Stderr
+    } else {
+        Stream::Stdout
+    }
+}
+
 /// `[host] ` for the current host, or nothing when running locally.
 pub fn host_prefix(env: &Env) -> String {
     match &env.host_string {
@@ -37,7 +60,7 @@ pub fn host_prefix(env: &Env) -> String {
 pub(crate) fn running(text: &str) {
     let env = env();
     if env.output.running {
-        write(Stream::Stdout, &format!("{}{text}\n", host_prefix(&env)));
+        write(runner_stream(), &format!("{}{text}\n", host_prefix(&env)));
     }
 }
 
@@ -122,6 +145,6 @@ pub fn warn(message: &str) {
 /// A `status`-level line such as `Done.`.
 pub(crate) fn status(text: &str) {
     if env().output.status {
-        write(Stream::Stdout, &format!("{text}\n"));
+        write(runner_stream(), &format!("{text}\n"));
     }
 }

@@ -162,6 +162,13 @@ impl Runner {
         }
 
         let plan = plan(&options, registry)?;
+        let json = plan.iter().any(|step| {
+            matches!(step, Step::Run(invocation)
+                if invocation.call.kwargs.0.iter().any(|(k, v)| k == "format" && v == "json"))
+        });
+        if json {
+            output::reserve_stdout_for_json();
+        }
         prompt_passwords(&options)?;
         let count = plan.len();
         for (index, step) in plan.into_iter().enumerate() {

@@ -25,8 +25,15 @@ impl Format {
     }
 }
 
-fn print_json<T: Serialize>(items: &T) -> anyhow::Result<()> {
-    fastprint(&format!("{}\n", serde_json::to_string_pretty(items)?));
+/// One JSON line per host: `{"host": "web1", "<kind>": [...]}` (`localhost` without a host), so that stdout is a
+/// stream of JSON documents whatever the number of hosts (`jq` reads it as it is; `jq -s` makes one array).
+fn print_json<T: Serialize>(kind: &str, items: &T) -> anyhow::Result<()> {
+    let host = crate::env::env()
+        .host_string
+        .clone()
+        .unwrap_or_else(|| "localhost".into());
+    let line = serde_json::json!({ "host": host, kind: items });
+    fastprint(&format!("{}\n", serde_json::to_string(&line)?));
     Ok(())
 }
 
@@ -49,7 +56,7 @@ fn list_images(
     })?;
     images.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
     if let Format::Json = format {
-        return print_json(&images);
+        return print_json("images", &images);
     }
     let mut table = Table::new(&["Id", "RepoTags", "ParentId", "Created", "Size"]);
     for image in &images {
@@ -93,7 +100,7 @@ fn list_containers(
     })?;
     containers.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
     if let Format::Json = format {
-        return print_json(&containers);
+        return print_json("containers", &containers);
     }
     let mut table = Table::new(&[
         "Id", "Names", "Image", "Command", "Ports", "Status", "Created",
@@ -160,7 +167,7 @@ fn list_networks(
     })?;
     networks.sort_by(|a, b| a.name.cmp(&b.name));
     if let Format::Json = format {
-        return print_json(&networks);
+        return print_json("networks", &networks);
     }
     let mut table = Table::new(&["Id", "Name", "Driver", "Scope", "Created"]);
     for network in &networks {
@@ -195,7 +202,7 @@ fn list_volumes(#[arg(default = "table")] format: String) -> anyhow::Result<()> 
     let mut volumes = listing.volumes.unwrap_or_default();
     volumes.sort_by(|a, b| a.name.cmp(&b.name));
     if let Format::Json = format {
-        return print_json(&volumes);
+        return print_json("volumes", &volumes);
     }
     let mut table = Table::new(&["Name", "Driver", "Mountpoint", "Created"]);
     for volume in &volumes {

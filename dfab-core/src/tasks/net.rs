@@ -58,22 +58,30 @@ fn address(interface: &str, family: Family) -> anyhow::Result<String> {
          ip -o {flag} addr show dev {name} 2>/dev/null || ifconfig {name} 2>/dev/null || /sbin/ifconfig {name}; \
          else echo {NO_INTERFACE}; fi"
     );
-    let result = run_with(
-        &command,
-        &RunOptions {
-            quiet: true,
-            pty: Some(false),
-            ..RunOptions::default()
-        },
-    )?;
+    // Without a host, the local machine's interface, as the other docker tasks use the local engine.
+    let remote = crate::env::env().host_string.is_some();
+    let stdout = if remote {
+        run_with(
+            &command,
+            &RunOptions {
+                quiet: true,
+                pty: Some(false),
+                ..RunOptions::default()
+            },
+        )?
+        .stdout
+    } else {
+        let _quiet = crate::env::hide(&[crate::env::Level::Running]);
+        crate::exec::local_capture(&command)?.stdout
+    };
     let host = crate::env::env()
         .host_string
         .clone()
         .unwrap_or_else(|| "localhost".into());
-    if result.stdout.trim() == NO_INTERFACE {
+    if stdout.trim() == NO_INTERFACE {
         bail!("interface '{interface}' does not exist on {host}");
     }
-    match parse_addresses(&result.stdout, family).into_iter().next() {
+    match parse_addresses(&stdout, family).into_iter().next() {
         Some(found) => Ok(found),
         None => bail!("interface '{interface}' has no {word} address on {host}"),
     }
