@@ -657,7 +657,12 @@ fn maps_from_the_env() {
         e.set_str("docker_maps", &list).unwrap();
     });
     let maps = dfab_core::map::configured_maps().unwrap();
-    let names: Vec<&str> = maps.iter().map(|m| m.name.as_str()).collect();
+    // Maps registered in code (another test of this binary registers one) come after the files.
+    let names: Vec<&str> = maps
+        .iter()
+        .map(|m| m.name.as_str())
+        .filter(|n| *n != "coded")
+        .collect();
     assert_eq!(names, ["first", "named"]);
     // Maps naming clients are checked against env.docker_clients.
     let third = dir.path().join("third.yaml");
@@ -882,4 +887,31 @@ fn registry_logins_are_checked_without_showing_them() {
         dfab_core::map::check_env_logins(&env).unwrap_err(),
         "docker_auth_configs.registry.example.com.passwrd: unknown login key 'passwrd'; did you mean 'password'?"
     );
+}
+
+#[test]
+fn maps_built_in_code_are_registered_and_checked() {
+    use dfab_core::map::{configured_maps, register_map};
+    let mut site = load_map_str(
+        "name: coded\nweb: {image: busybox:latest}\n",
+        None,
+        "coded",
+        &Env::default(),
+    )
+    .unwrap()
+    .map;
+    site.containers[0].1.stop_timeout = Some(2);
+    register_map(site.clone()).expect("a valid map registers");
+    let maps = configured_maps().expect("maps");
+    let coded = maps.iter().find(|m| m.name == "coded").expect("registered");
+    assert_eq!(coded.container("web").unwrap().stop_timeout, Some(2));
+    // A map made invalid in code gets the same errors as a file, named after the code.
+    site.containers[0].1.links = vec![Link {
+        container: "db".into(),
+        alias: None,
+        at: Default::default(),
+    }];
+    let error = register_map(site).unwrap_err().to_string();
+    assert!(error.starts_with("<code: coded>:"), "{error}");
+    assert!(error.contains("no container configuration 'db'"), "{error}");
 }

@@ -70,7 +70,7 @@ fn a_new_project_builds_runs_rebuilds_and_refuses_a_broken_map() {
     let stderr = text(&broken.stderr);
     assert!(
         stderr.contains(
-            "map.yaml:9:13: web.attaches: volume 'web_logs' has no path; did you mean 'web_log'?"
+            "map.yaml:11:13: web.attaches: volume 'web_logs' has no path; did you mean 'web_log'?"
         ),
         "{stderr}"
     );

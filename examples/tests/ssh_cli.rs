@@ -130,6 +130,7 @@ fn agent_login() {
             "ssh-add -l >/dev/null 2>&1 || echo no keys",
         ])
         .stdout_has("out: no keys\n")
+        .stderr_has("Warning: -A: there is no local ssh-agent to forward")
         .run();
     let mut agent = agent;
     let _ = agent.kill();

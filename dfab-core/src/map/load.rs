@@ -145,8 +145,45 @@ fn env_tags(node: &Node) -> Vec<String> {
     own.into_iter().chain(children).collect()
 }
 
+/// Maps a fabfile made in code and handed over with `register_map`.
+fn registered() -> &'static std::sync::Mutex<Vec<std::sync::Arc<ContainerMap>>> {
+    static REGISTERED: std::sync::OnceLock<std::sync::Mutex<Vec<std::sync::Arc<ContainerMap>>>> =
+        std::sync::OnceLock::new();
+    REGISTERED.get_or_init(Default::default)
+}
+
+/// Hands a map built or changed in code (docker-map's `ContainerMap(name, {...})`) to the `actions.*` tasks and
+/// `container_fabric()`, as if it came from `env.docker_maps`; it replaces a map of the same name. The map is
+/// checked as a map file is (written out and read back), so a map made in code gets the same errors, with the
+/// source `<code: NAME>`.
+///
+/// ```
+/// use dfab_core::env::Env;
+/// use dfab_core::map::{load_map_str, register_map};
+///
+/// // Start from YAML (or an empty map) and change it in code, as Python fabfiles did with their dicts.
+/// let mut site = load_map_str("name: site\nweb: {image: busybox:latest}\n", None, "site", &Env::default())?.map;
+/// site.containers[0].1.stop_timeout = Some(2);
+/// register_map(site)?;
+/// # Ok::<(), dfab_core::map::MapError>(())
+/// ```
+pub fn register_map(map: ContainerMap) -> Result<(), MapError> {
+    let source = format!("<code: {}>", map.name);
+    let loaded = load_map_str(&super::to_yaml(&map), None, &source, &env())?;
+    if let Some(clients) = configured_clients()? {
+        super::clients::check_clients(&loaded.map, &clients)?;
+    }
+    let map = std::sync::Arc::new(loaded.map);
+    if let Ok(mut all) = registered().lock() {
+        all.retain(|m| m.name != map.name);
+        all.push(map);
+    }
+    Ok(())
+}
+
 /// The maps of `env.docker_maps` (file paths), each named by its `name` key or else its file name, loaded once
-/// per path and checked against `env.docker_clients` when set; warnings are printed the first time.
+/// per path and checked against `env.docker_clients` when set (warnings are printed the first time), then the
+/// maps registered in code, which replace file maps of the same name.
 pub fn configured_maps() -> Result<Vec<std::sync::Arc<ContainerMap>>, MapError> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex, OnceLock};
@@ -180,6 +217,12 @@ pub fn configured_maps() -> Result<Vec<std::sync::Arc<ContainerMap>>, MapError> 
         };
         maps.push(map);
     }
+    let registered: Vec<Arc<ContainerMap>> = registered()
+        .lock()
+        .map(|all| all.clone())
+        .unwrap_or_default();
+    maps.retain(|m| !registered.iter().any(|r| r.name == m.name));
+    maps.extend(registered);
     Ok(maps)
 }
 

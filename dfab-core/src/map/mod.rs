@@ -34,7 +34,8 @@ pub use items::{
     Use, User,
 };
 pub use load::{
-    configured_clients, configured_maps, load_map_file, load_map_str, validate_map_file, Loaded,
+    configured_clients, configured_maps, load_map_file, load_map_str, register_map,
+    validate_map_file, Loaded,
 };
 pub use naming::{
     config_image, container_name, domain_name, hostname, image_name, network_name, volume_name,

@@ -74,6 +74,7 @@ impl Connection {
             Arc::clone(&broken),
         );
         let core = if target.forward_agent {
+            warn_without_agent();
             core.forward_agent()
         } else {
             core
@@ -315,5 +316,21 @@ fn os_reason(error: &std::io::Error) -> String {
     match text.find(" (os error") {
         Some(index) => text[..index].to_owned(),
         None => text,
+    }
+}
+
+/// Says once per run that `-A` has no local agent to forward, rather than leaving the remote side to report
+/// "communication with agent failed".
+fn warn_without_agent() {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    let reachable =
+        std::env::var_os("SSH_AUTH_SOCK").is_some_and(|path| UnixStream::connect(path).is_ok());
+    if !reachable {
+        WARNED.call_once(|| {
+            crate::exec::output::warn(
+                "-A: there is no local ssh-agent to forward (SSH_AUTH_SOCK is not set, or no agent answers \
+                 there); the remote side sees no agent",
+            )
+        });
     }
 }
