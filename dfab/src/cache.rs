@@ -49,7 +49,17 @@ pub fn build(fabfile: &Fabfile) -> Result<PathBuf, LaunchError> {
             }
         }
     }
-    let binary = cargo_build(&manifest, &cache.join("target"), fabfile.path())?;
+    let first = !cache.join("target").join("release").exists();
+    eprintln!(
+        "dfab: building the fabfile '{}'{}",
+        fabfile.path().display(),
+        if first {
+            " (the first build compiles its dependencies: a few minutes)"
+        } else {
+            " (it changed)"
+        }
+    );
+    let binary = cargo_build(&manifest, &cache, fabfile.path())?;
     write(&stamp, &format!("{key}\n{}\n", binary.display()))?;
     Ok(binary)
 }
@@ -95,21 +105,29 @@ fn script_crate(cache: &Path, file: &Path) -> Result<PathBuf, LaunchError> {
     Ok(manifest)
 }
 
-/// `cargo build --release` of `manifest` into `target`, with the compiler's messages on stderr as cargo prints
-/// them; the path of the binary it built.
-fn cargo_build(manifest: &Path, target: &Path, fabfile: &Path) -> Result<PathBuf, LaunchError> {
+/// `cargo build --release` of `manifest` into the cache's target directory, with the compiler's messages on stderr
+/// as cargo prints them (and, on a terminal, cargo's progress and its notes when it waits for another build's
+/// lock); the path of the binary it built. A map the fabfile's `build.rs` rejects is shown plainly at the end.
+fn cargo_build(manifest: &Path, cache: &Path, fabfile: &Path) -> Result<PathBuf, LaunchError> {
+    use std::io::IsTerminal;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut child = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "--message-format=json-render-diagnostics",
-        ])
+    let report = cache.join(format!("build-report.{}", std::process::id()));
+    let _ = std::fs::remove_file(&report);
+    let mut command = Command::new(cargo);
+    command.args([
+        "build",
+        "--release",
+        "--message-format=json-render-diagnostics",
+    ]);
+    if !std::io::stderr().is_terminal() {
+        command.arg("--quiet");
+    }
+    let mut child = command
         .arg("--manifest-path")
         .arg(manifest)
         .arg("--target-dir")
-        .arg(target)
+        .arg(cache.join("target"))
+        .env(dfab_core::map::BUILD_REPORT, &report)
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|source| LaunchError::Cargo { source })?;
@@ -127,7 +145,12 @@ fn cargo_build(manifest: &Path, target: &Path, fabfile: &Path) -> Result<PathBuf
     let status = child
         .wait()
         .map_err(|source| LaunchError::Cargo { source })?;
+    let rejected = std::fs::read_to_string(&report).unwrap_or_default();
+    let _ = std::fs::remove_file(&report);
     if !status.success() {
+        if !rejected.is_empty() {
+            eprint!("\ndfab: the container map does not check:\n{rejected}");
+        }
         return Err(LaunchError::Build {
             path: fabfile.to_path_buf(),
         });

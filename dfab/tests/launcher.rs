@@ -74,11 +74,17 @@ fn a_new_project_builds_runs_rebuilds_and_refuses_a_broken_map() {
         ),
         "{stderr}"
     );
+    // The map's problems come plainly at the end, after cargo's build-script block.
     assert!(
         stderr.ends_with(&format!(
-            "dfab: the fabfile '{}' did not build (the compiler's messages are above)\n",
+            "\ndfab: the container map does not check:\nmap.yaml:11:13: web.attaches: volume 'web_logs' has no \
+             path; did you mean 'web_log'?\ndfab: the fabfile '{}' did not build (the compiler's messages are above)\n",
             project.display()
         )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.starts_with("dfab: building the fabfile '"),
         "{stderr}"
     );
 

@@ -112,7 +112,24 @@ pub fn load_map_file(path: impl AsRef<Path>, name: Option<&str>) -> Result<Loade
 /// }
 /// ```
 pub fn validate_map_file(path: impl AsRef<Path>) -> Result<Vec<Problem>, MapError> {
-    let path = path.as_ref();
+    let result = validate(path.as_ref());
+    // The dfab launcher names a file here, so that it can show the problems plainly after cargo's build-script
+    // block; `cargo build` alone does not set it.
+    if let (Err(error), Some(report)) = (&result, std::env::var_os(BUILD_REPORT)) {
+        let lines: String = error.problems.iter().map(|p| format!("{p}\n")).collect();
+        let _best_effort = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(report)
+            .and_then(|mut file| std::io::Write::write_all(&mut file, lines.as_bytes()));
+    }
+    result
+}
+
+/// The environment variable through which the launcher asks `validate_map_file` for its problems.
+pub const BUILD_REPORT: &str = "DFAB_BUILD_REPORT";
+
+fn validate(path: &Path) -> Result<Vec<Problem>, MapError> {
     let text = read_file(path, "map")?;
     let mut relaxed = Env::default();
     // `!env` keys are the fabfile's business at run time; here each stands for a placeholder value.

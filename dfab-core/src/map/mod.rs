@@ -35,7 +35,7 @@ pub use items::{
 };
 pub use load::{
     configured_clients, configured_maps, load_map_file, load_map_str, register_map,
-    validate_map_file, Loaded,
+    validate_map_file, Loaded, BUILD_REPORT,
 };
 pub use naming::{
     config_image, container_name, domain_name, hostname, image_name, network_name, volume_name,
