@@ -727,3 +727,47 @@ fn fd_pressure_reports_the_real_error() {
     assert!(stderr.contains("Too many open files"), "{stderr}");
     assert!(!stderr.contains("Needed to prompt"), "{stderr}");
 }
+
+/// put and get show a bar (bytes, rate, ETA) on a terminal, and none when output is not a terminal or is hidden.
+#[test]
+fn transfers_show_a_bar_on_a_terminal_only() {
+    let Some(t) = env() else { return };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let big = dir.path().join("big");
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len(64 << 20))
+        .expect("a sparse file");
+    let remote = format!("/tmp/dfab-bar-{}", std::process::id());
+    let command = |extra: &str| {
+        format!(
+            "{} -H root@127.0.0.1:{} -i {} -k -a --system-known-hosts {} {extra} upload:{},{remote}",
+            env!("CARGO_BIN_EXE_dfab-example"),
+            t.port,
+            t.root_key,
+            t.known_hosts,
+            big.display()
+        )
+    };
+    // `script` gives the run a terminal.
+    let on_terminal = |extra: &str| {
+        let output = std::process::Command::new("script")
+            .args(["-qec", &command(extra), "/dev/null"])
+            .env("HOME", dir.path())
+            .output()
+            .expect("script");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let shown = on_terminal("");
+    assert!(
+        shown.contains(&format!("put {} [", big.display())) && shown.contains("MiB/64.00 MiB"),
+        "{shown}"
+    );
+    assert!(!on_terminal("--hide running").contains("MiB/64.00 MiB"));
+    let piped = std::process::Command::new("sh")
+        .args(["-c", &command("")])
+        .env("HOME", dir.path())
+        .output()
+        .expect("sh");
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("MiB"));
+    let _ = std::fs::remove_file(&remote);
+}

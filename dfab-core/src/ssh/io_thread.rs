@@ -11,7 +11,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -73,10 +73,19 @@ pub struct Opened {
 /// A local file the I/O thread reads a channel's input from, or writes its output to, sparing the caller a copy
 /// through the socket pair for bulk transfers.
 pub(crate) enum FileEnd {
-    /// The channel's input comes from this file.
-    Source(File, PathBuf),
-    /// The channel's output goes to this file.
-    Sink(File, PathBuf),
+    /// The channel's input comes from this file; the counter says how many bytes were read so far.
+    Source(File, PathBuf, Arc<AtomicU64>),
+    /// The channel's output goes to this file; the counter says how many bytes were written so far.
+    Sink(File, PathBuf, Arc<AtomicU64>),
+}
+
+impl FileEnd {
+    /// The file's path and byte counter.
+    fn progress(&self) -> (&PathBuf, &AtomicU64) {
+        match self {
+            FileEnd::Source(_, path, moved) | FileEnd::Sink(_, path, moved) => (path, moved),
+        }
+    }
 }
 
 /// Work for the I/O thread.
@@ -158,8 +167,6 @@ struct Bridge {
     file: Option<FileEnd>,
     /// Why reading or writing `file` failed.
     file_error: Option<String>,
-    /// Bytes of `file` moved so far, for the message when the transfer fails.
-    file_bytes: u64,
     local_err: Option<UnixStream>,
     to_remote: Pending,
     from_remote: Pending,
@@ -181,11 +188,11 @@ impl Bridge {
         let mut progress = false;
         // Caller → remote.
         if self.to_remote.is_empty() && !self.local_eof && !self.local_gone {
-            if let Some(FileEnd::Source(file, path)) = &mut self.file {
+            if let Some(FileEnd::Source(file, path, moved)) = &mut self.file {
                 match self.to_remote.fill(|buf| file.read(buf)) {
                     Ok(Some(0)) => self.local_eof = true,
                     Ok(Some(n)) => {
-                        self.file_bytes += n as u64;
+                        moved.fetch_add(n as u64, Ordering::Relaxed);
                         progress = true
                     }
                     Ok(None) => progress = true,
@@ -258,14 +265,16 @@ impl Bridge {
                 Some(sink) => (&mut self.from_remote_err, sink),
                 None => return Ok(false),
             }
-        } else if let Some(FileEnd::Sink(file, path)) = &mut self.file {
+        } else if let Some(FileEnd::Sink(file, path, moved)) = &mut self.file {
             let channel = &mut self.channel;
             return match self.from_remote.fill(|buf| channel.receive(0, buf)) {
                 Ok(Some(n)) if n > 0 => {
                     // After a failed write the rest of the data is read and dropped until the channel closes.
                     if !self.local_gone {
                         match file.write_all(self.from_remote.bytes()) {
-                            Ok(()) => self.file_bytes += n as u64,
+                            Ok(()) => {
+                                moved.fetch_add(n as u64, Ordering::Relaxed);
+                            }
                             Err(e) => {
                                 self.file_error = Some(format!("{e} writing '{}'", path.display()));
                                 self.local_gone = true;
@@ -339,10 +348,11 @@ impl Bridge {
     fn fail(&mut self, reason: &str) {
         let _ = self.local.shutdown(std::net::Shutdown::Both);
         let mut error = self.file_error.take().unwrap_or_else(|| reason.to_owned());
-        if let Some(FileEnd::Source(_, path) | FileEnd::Sink(_, path)) = &self.file {
+        if let Some(file) = &self.file {
+            let (path, moved) = file.progress();
             error = format!(
                 "{error} (after {} bytes of '{}')",
-                self.file_bytes,
+                moved.load(Ordering::Relaxed),
                 path.display()
             );
         }
@@ -638,7 +648,6 @@ impl Core {
             local,
             file,
             file_error: None,
-            file_bytes: 0,
             local_err,
             to_remote: Pending::default(),
             from_remote: Pending::default(),

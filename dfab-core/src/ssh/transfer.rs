@@ -11,6 +11,7 @@ use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context};
@@ -251,9 +252,12 @@ impl Remote {
             t = quote(&temp),
             r = quote(remote)
         );
-        let opened = self
-            .connection
-            .exec_with_file(&command, FileEnd::Source(file, local.to_owned()))?;
+        let moved = Arc::new(AtomicU64::new(0));
+        let opened = self.connection.exec_with_file(
+            &command,
+            FileEnd::Source(file, local.to_owned(), Arc::clone(&moved)),
+        )?;
+        let _bar = Bar::show(&moved, Some(size), &format!("put {}", local.display()));
         self.conclude(opened)
     }
 
@@ -282,10 +286,12 @@ impl Remote {
             .create_new(true)
             .open(temp)
             .with_context(|| format!("cannot write '{}'", temp.display()))?;
+        let moved = Arc::new(AtomicU64::new(0));
         let opened = self.connection.exec_with_file(
             &format!("cat {}", quote(remote)),
-            FileEnd::Sink(file, temp.to_owned()),
+            FileEnd::Sink(file, temp.to_owned(), Arc::clone(&moved)),
         )?;
+        let _bar = Bar::show(&moved, None, &format!("get {remote}"));
         self.conclude(opened)
     }
 
@@ -317,6 +323,59 @@ impl Remote {
                 }
                 bail!("{}", text.lines().last().unwrap_or(text))
             }
+        }
+    }
+}
+
+/// A progress bar for one file of a transfer, drawn on stderr from the I/O thread's byte counter until dropped:
+/// on a terminal only, not under `--hide running`, and not in parallel runs (whose output stays whole lines).
+struct Bar {
+    done: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Bar {
+    fn show(moved: &Arc<AtomicU64>, total: Option<u64>, label: &str) -> Option<Bar> {
+        use std::io::IsTerminal;
+        let env = env();
+        if env.parallel || !env.output.running || !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let (bar, template) = match total {
+            Some(total) => (
+                indicatif::ProgressBar::new(total),
+                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+            ),
+            None => (
+                indicatif::ProgressBar::no_length(),
+                "{msg} {spinner} {bytes} {bytes_per_sec}",
+            ),
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(label.to_owned());
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (finished, counter) = (Arc::clone(&done), Arc::clone(moved));
+        let thread = std::thread::spawn(move || {
+            while !finished.load(Ordering::Relaxed) {
+                bar.set_position(counter.load(Ordering::Relaxed));
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        });
+        Some(Bar {
+            done,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }
