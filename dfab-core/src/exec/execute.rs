@@ -53,9 +53,17 @@ impl Invocation {
 pub fn registry() -> anyhow::Result<&'static Registry> {
     static REGISTRY: OnceLock<Result<Registry, crate::task::RegistryError>> = OnceLock::new();
     REGISTRY
-        .get_or_init(Registry::collect)
+        .get_or_init(|| Registry::collect(BUILTINS.get().map(Vec::as_slice)))
         .as_ref()
         .map_err(|e| anyhow!(e.clone()))
+}
+
+/// The built-in namespaces a fabfile offers (`Runner::builtins`); all of them when never set.
+static BUILTINS: OnceLock<Vec<&'static str>> = OnceLock::new();
+
+/// Chooses the built-in namespaces the registry offers; only before the registry is first used.
+pub(crate) fn offer_builtins(namespaces: &[&'static str]) {
+    let _first_choice_wins = BUILTINS.set(namespaces.to_vec());
 }
 
 /// Runs a task given as a task string (`"deploy:prod,branch=main"`) on `hosts`, or on the hosts its task

@@ -64,6 +64,14 @@ impl Runner {
         self
     }
 
+    /// Offers only these of dfab's built-in task namespaces (`"docker"`, `"actions"`); `&[]` hides them all from
+    /// `--list` and the command line. Without this call every built-in task is offered. A fabfile's own task of the
+    /// same name as a built-in one replaces it either way.
+    pub fn builtins(self, namespaces: &[&'static str]) -> Runner {
+        super::execute::offer_builtins(namespaces);
+        self
+    }
+
     /// Code that fills the env before tasks run, like a Python fabfile's module-level assignments
     /// (`env.roledefs = …`); it sees, and may override, the command line.
     pub fn setup(mut self, setup: impl FnOnce(&mut Env) + 'static) -> Runner {
@@ -157,7 +165,14 @@ impl Runner {
                     indented_names(registry)
                 )
             })?;
-            output::write(Stream::Stdout, &render_display(name, def));
+            let mut shown = render_display(name, def);
+            if registry.replaces_builtin(name) {
+                shown.insert_str(
+                    shown.len() - 1,
+                    "    (This task replaces dfab's built-in task of the same name.)\n",
+                );
+            }
+            output::write(Stream::Stdout, &shown);
             return Err(Stop::Exit(0));
         }
 

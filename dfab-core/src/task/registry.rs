@@ -44,19 +44,35 @@ pub struct Namespace {
 #[derive(Debug)]
 pub struct Registry {
     root: Namespace,
+    /// Full names of built-in tasks a fabfile's own task of the same name replaced.
+    replaced: Vec<String>,
+}
+
+/// Whether a task is one of dfab's built-in tasks (`docker.*`, `actions.*`) rather than the fabfile's.
+fn is_builtin(def: &TaskDef) -> bool {
+    def.module_path == "dfab_core" || def.module_path.starts_with("dfab_core::")
 }
 
 impl Registry {
-    /// Collects every task registered with `#[task]`.
-    pub fn collect() -> Result<Registry, RegistryError> {
-        Registry::from_defs(inventory::iter::<TaskDef>)
+    /// Collects every task registered with `#[task]`, the built-in ones only of the namespaces `builtins` names
+    /// (all of them when `None`).
+    pub fn collect(builtins: Option<&[&str]>) -> Result<Registry, RegistryError> {
+        Registry::from_defs(inventory::iter::<TaskDef>.into_iter().filter(|def| {
+            let top = def.namespace();
+            let top = top.split('.').next().unwrap_or_default().to_owned();
+            match builtins {
+                Some(offered) if is_builtin(def) => offered.contains(&top.as_str()),
+                _ => true,
+            }
+        }))
     }
 
-    /// Arranges the given tasks.
+    /// Arranges the given tasks; a fabfile's task replaces a built-in task of the same name.
     pub fn from_defs(
         defs: impl IntoIterator<Item = &'static TaskDef>,
     ) -> Result<Registry, RegistryError> {
         let mut root = Namespace::default();
+        let mut replaced = Vec::new();
         for def in defs {
             let ns_path = def.namespace();
             let mut node = &mut root;
@@ -65,11 +81,21 @@ impl Registry {
             }
             for name in std::iter::once(&def.name).chain(def.aliases) {
                 if let Some(existing) = node.tasks.insert((*name).to_owned(), def) {
-                    return Err(RegistryError::Duplicate {
-                        name: join(&ns_path, name),
-                        first: existing.module_path.into(),
-                        second: def.module_path.into(),
-                    });
+                    match (is_builtin(existing), is_builtin(def)) {
+                        // The fabfile's own task wins over dfab's, whichever came first.
+                        (true, false) => replaced.push(join(&ns_path, name)),
+                        (false, true) => {
+                            node.tasks.insert((*name).to_owned(), existing);
+                            replaced.push(join(&ns_path, name));
+                        }
+                        _ => {
+                            return Err(RegistryError::Duplicate {
+                                name: join(&ns_path, name),
+                                first: existing.module_path.into(),
+                                second: def.module_path.into(),
+                            })
+                        }
+                    }
                 }
             }
             if def.is_default {
@@ -82,7 +108,12 @@ impl Registry {
                 }
             }
         }
-        Ok(Registry { root })
+        Ok(Registry { root, replaced })
+    }
+
+    /// Whether `name` is a fabfile's task that replaced a built-in task of the same name.
+    pub fn replaces_builtin(&self, name: &str) -> bool {
+        self.replaced.iter().any(|r| r == name)
     }
 
     /// The task a dotted name refers to: a task, or a namespace's default task.
@@ -222,5 +253,23 @@ mod tests {
             err.to_string(),
             "two tasks are named 'ship' (in modules fab and fab)"
         );
+    }
+
+    #[test]
+    fn a_fabfiles_task_replaces_a_builtin_of_the_same_name() {
+        static BUILTIN: TaskDef = TaskDef {
+            namespace: Some("docker"),
+            ..def("version", "dfab_core::tasks::info", false, &[])
+        };
+        static OWN: TaskDef = def("version", "fab::docker", false, &[]);
+        for order in [[&BUILTIN, &OWN], [&OWN, &BUILTIN]] {
+            let registry = Registry::from_defs(order).expect("no duplicate error");
+            let found = registry.resolve("docker.version").expect("resolves");
+            assert_eq!(found.module_path, "fab::docker");
+            assert!(registry.replaces_builtin("docker.version"));
+        }
+        // Two of the fabfile's own tasks of one name are still an error.
+        static OTHER: TaskDef = def("version", "fab::docker", false, &[]);
+        assert!(Registry::from_defs([&OWN, &OTHER]).is_err());
     }
 }
