@@ -293,6 +293,26 @@ fn interface_addresses() {
         )))
         .status(1)
         .run();
+    // docker-fabric's guide writes `get_ipv6:eth0:True`: read as the comma form when unambiguous, with a note;
+    // otherwise an error that shows the comma form. Never a value dropped silently.
+    if t.ipv6 {
+        Test::new()
+            .args(&["docker.get_ipv6:lo:True"])
+            .stdout("0000:0000:0000:0000:0000:0000:0000:0001\n\nDone.\n")
+            .stderr(
+                "\nWarning: read docker.get_ipv6:lo:True as docker.get_ipv6:lo,true: arguments are separated \
+                 by commas\n\n",
+            )
+            .run();
+    }
+    Test::new()
+        .args(&["docker.get_ipv6:lo:maybe"])
+        .stderr(&abort(
+            "interface 'lo:maybe' does not exist on localhost; arguments are separated by commas: \
+             docker.get_ipv6:lo,maybe",
+        ))
+        .status(1)
+        .run();
     // Without a host, the local machine's interfaces, as the other docker tasks use the local engine.
     Test::new()
         .args(&["docker.get_ip:lo"])
@@ -430,6 +450,22 @@ fn images_are_saved_and_loaded() {
             .run();
         eprintln!("{route}: loaded");
     }
+    // docker-fabric's guide writes `load_image:new_image.tar.gz:600`: the comma form, with a note.
+    Test::new()
+        .args(&[&format!("docker.load_image:{file}:600")])
+        .stdout_has(&format!("Loaded image: {}", t.image))
+        .stderr_has(&format!(
+            "Warning: read docker.load_image:{file}:600 as docker.load_image:{file},600: arguments are \
+             separated by commas\n"
+        ))
+        .run();
+    Test::new()
+        .args(&[&format!("docker.load_image:{file}:600,timeout=5")])
+        .stderr_has(&abort(&format!(
+            "cannot read '{file}:600', and a timeout is given twice: write docker.load_image:{file},600"
+        )))
+        .status(1)
+        .run();
     let text = dir.path().join("notes.txt");
     std::fs::write(&text, "not an image").expect("a text file");
     Test::new()

@@ -323,6 +323,30 @@ fn after_drop(filename: &Path, dropped: DockerError) -> anyhow::Result<Vec<Strin
     bail!("{dropped}; on reconnecting, the engine has {found}: run load_image again")
 }
 
+/// docker-fabric's guide writes `load_image:new_image.tar.gz:600`; Fabric (and dfab) separate arguments with
+/// commas only. Read that form when it is unambiguous (no file of the whole name, a file before the colon, a number
+/// after it, and no timeout given besides), saying so; a file of the whole name always wins.
+fn colon_form(filename: PathBuf, timeout: u64) -> anyhow::Result<(PathBuf, u64)> {
+    let text = filename.to_string_lossy().into_owned();
+    let Some((file, seconds)) = text.rsplit_once(':') else {
+        return Ok((filename, timeout));
+    };
+    let Ok(seconds) = seconds.parse::<u64>() else {
+        return Ok((filename, timeout));
+    };
+    if filename.exists() || !Path::new(file).exists() {
+        return Ok((filename, timeout));
+    }
+    let comma = format!("docker.load_image:{file},{seconds}");
+    if timeout != 120 {
+        bail!("cannot read '{text}', and a timeout is given twice: write {comma}");
+    }
+    crate::exec::output::warn(&format!(
+        "read docker.load_image:{text} as {comma}: arguments are separated by commas"
+    ));
+    Ok((PathBuf::from(file), seconds))
+}
+
 /// Save an image of the host into a local gzip tarball (default `<image>.tar.gz`), made with `docker save` on the
 /// host.
 #[task(namespace = "docker")]
@@ -335,6 +359,7 @@ fn save_image(image: String, filename: Option<String>) -> anyhow::Result<()> {
 /// Load a local image tarball (plain or gzip) into the host's engine; the upload may take `timeout` seconds.
 #[task(namespace = "docker")]
 fn load_image(filename: PathBuf, #[arg(default = 120)] timeout: u64) -> anyhow::Result<()> {
+    let (filename, timeout) = colon_form(filename, timeout)?;
     for line in load_image_file(&filename, Duration::from_secs(timeout))? {
         puts(&line);
     }

@@ -7,6 +7,7 @@ use anyhow::bail;
 use crate::exec::output::puts;
 use crate::ssh::{quote, run_with, RunOptions};
 use crate::task;
+use crate::task::FromArg;
 
 /// The IPv4 address of `interface` on the current host (docker-fabric's `get_ip4_address`).
 pub fn get_ip4_address(interface: &str) -> anyhow::Result<String> {
@@ -43,6 +44,14 @@ enum Family {
     V6,
 }
 
+/// An interface the host does not have.
+#[derive(Debug, thiserror::Error)]
+#[error("interface '{interface}' does not exist on {host}")]
+struct NoSuchInterface {
+    interface: String,
+    host: String,
+}
+
 /// Marker the probe prints when the interface does not exist.
 const NO_INTERFACE: &str = "dfab-no-such-interface";
 
@@ -53,8 +62,11 @@ fn address(interface: &str, family: Family) -> anyhow::Result<String> {
     };
     let name = quote(interface);
     // `ip` where it exists; both `ifconfig` output formats otherwise.
+    // Where /sys lists the interfaces it alone decides: `ifconfig eth0:True` would answer for eth0's alias label
+    // and swallow the `:True` of docker-fabric's colon form.
     let command = format!(
-        "if [ -e /sys/class/net/{name} ] || ifconfig {name} >/dev/null 2>&1; then \
+        "if [ -d /sys/class/net ] && [ -e /sys/class/net/{name} ] || \
+         {{ [ ! -d /sys/class/net ] && ifconfig {name} >/dev/null 2>&1; }}; then \
          ip -o {flag} addr show dev {name} 2>/dev/null || ifconfig {name} 2>/dev/null || /sbin/ifconfig {name}; \
          else echo {NO_INTERFACE}; fi"
     );
@@ -79,7 +91,11 @@ fn address(interface: &str, family: Family) -> anyhow::Result<String> {
         .clone()
         .unwrap_or_else(|| "localhost".into());
     if stdout.trim() == NO_INTERFACE {
-        bail!("interface '{interface}' does not exist on {host}");
+        return Err(NoSuchInterface {
+            interface: interface.to_owned(),
+            host,
+        }
+        .into());
     }
     match parse_addresses(&stdout, family).into_iter().next() {
         Some(found) => Ok(found),
@@ -130,7 +146,35 @@ fn get_ipv6(
     #[arg(default = "docker0")] interface: String,
     #[arg(default = false)] expand: bool,
 ) -> anyhow::Result<()> {
-    puts(&get_ip6_address(&interface, expand)?);
+    let whole = get_ip6_address(&interface, expand);
+    // docker-fabric's guide writes `get_ipv6:eth0:True`; Fabric (and dfab) separate arguments with commas only.
+    if let (Err(error), Some((name, flag))) = (&whole, interface.rsplit_once(':')) {
+        if let (Some(_), Some(flag)) = (
+            error.downcast_ref::<NoSuchInterface>(),
+            bool::from_arg(flag),
+        ) {
+            let comma = format!("docker.get_ipv6:{name},{flag}");
+            if expand {
+                bail!("'{interface}' is no interface, and expand is given twice: write {comma}");
+            }
+            if let Ok(found) = get_ip6_address(name, flag) {
+                crate::exec::output::warn(&format!(
+                    "read docker.get_ipv6:{interface} as {comma}: arguments are separated by commas"
+                ));
+                puts(&found);
+                return Ok(());
+            }
+        }
+    }
+    match whole {
+        Ok(found) => puts(&found),
+        Err(error) => match interface.split_once(':') {
+            Some((name, rest)) if error.downcast_ref::<NoSuchInterface>().is_some() => {
+                bail!("{error}; arguments are separated by commas: docker.get_ipv6:{name},{rest}")
+            }
+            _ => return Err(error),
+        },
+    }
     Ok(())
 }
 
