@@ -60,6 +60,12 @@ pub fn build(fabfile: &Fabfile) -> Result<PathBuf, LaunchError> {
         }
     );
     let binary = cargo_build(&manifest, &cache, fabfile.path())?;
+    // Taken again after the build: cargo writes the crate's Cargo.lock on its first build, which would otherwise
+    // look like a change on the next run.
+    let key = format!(
+        "{:016x}",
+        fingerprint(&inputs, &manifest, matches!(fabfile, Fabfile::Crate(_)))
+    );
     write(&stamp, &format!("{key}\n{}\n", binary.display()))?;
     Ok(binary)
 }

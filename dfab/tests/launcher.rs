@@ -139,3 +139,94 @@ fn a_single_file_fabfile_and_no_fabfile() {
         text(&missing.stderr)
     );
 }
+
+/// The README's first-hour walkthrough: its `console` blocks run as written, in order, in a fresh directory (`cd`
+/// moves into the project; the `rust` block of step 5 is appended to `fabfile.rs` first); each command's stdout
+/// must be the lines that follow it, where `…` stands for any text within a line.
+#[test]
+fn the_readmes_first_hour_runs_as_written() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .expect("README.md");
+    let start = readme
+        .find("## The first hour")
+        .expect("the first-hour section");
+    let section = &readme[start..];
+    let section = &section[..section[3..]
+        .find("\n## ")
+        .map_or(section.len(), |end| end + 3)];
+    let blocks: Vec<(&str, &str)> = section
+        .split("```")
+        .skip(1)
+        .step_by(2)
+        .filter_map(|block| block.split_once('\n'))
+        .collect();
+    let ported = blocks
+        .iter()
+        .find(|(kind, _)| *kind == "rust")
+        .map(|(_, code)| code.to_owned())
+        .expect("the ported task");
+    let root = tempfile::tempdir().expect("temporary directory");
+    let mut dir = root.path().to_path_buf();
+    let mut ran = 0;
+    for (kind, body) in blocks {
+        if kind != "console" {
+            continue;
+        }
+        // Each command and the output lines after it.
+        let mut steps: Vec<(String, Vec<String>)> = Vec::new();
+        for line in body.lines() {
+            match line.strip_prefix("$ ") {
+                Some(command) => steps.push((command.to_owned(), Vec::new())),
+                None => {
+                    if let Some((_, expected)) = steps.last_mut() {
+                        expected.push(line.to_owned());
+                    }
+                }
+            }
+        }
+        for (command, expected) in steps {
+            if let Some(sub) = command.strip_prefix("cd ") {
+                dir = dir.join(sub);
+                continue;
+            }
+            if command == "dfab engine_api"
+                && !std::fs::read_to_string(dir.join("fabfile.rs"))
+                    .unwrap()
+                    .contains("fn engine_api")
+            {
+                let mut fabfile = std::fs::read_to_string(dir.join("fabfile.rs")).expect("fabfile");
+                fabfile.push('\n');
+                fabfile.push_str(ported);
+                std::fs::write(dir.join("fabfile.rs"), fabfile).expect("fabfile");
+            }
+            let args: Vec<&str> = command
+                .strip_prefix("dfab ")
+                .expect("a dfab command")
+                .split_whitespace()
+                .collect();
+            let output = dfab(&dir, &args);
+            let stdout = text(&output.stdout);
+            assert!(
+                output.status.success(),
+                "{command}: {}",
+                text(&output.stderr)
+            );
+            let lines: Vec<&str> = stdout.lines().collect();
+            assert_eq!(lines.len(), expected.len(), "{command}:\n{stdout}");
+            for (got, want) in lines.iter().zip(&expected) {
+                let matches = match want.split_once('…') {
+                    Some((before, after)) => {
+                        got.starts_with(before)
+                            && got.ends_with(after)
+                            && got.len() >= want.len() - 3
+                    }
+                    None => got == want,
+                };
+                assert!(matches, "{command}: {got:?} is not {want:?}");
+            }
+            ran += 1;
+        }
+    }
+    assert!(ran >= 4, "the walkthrough's commands ran ({ran})");
+}
