@@ -57,16 +57,17 @@ pub fn connection(host_string: &str) -> anyhow::Result<Arc<Connection>> {
     Ok(connection)
 }
 
+/// Takes the cached connection of one host string out of the cache, if it has one.
+fn take(host_string: &str) -> Option<Arc<Connection>> {
+    let target = Target::resolve(host_string, &env()).ok()?;
+    let slot = cache().lock().ok()?.remove(&target.canonical)?;
+    let mut taken = slot.lock().ok()?;
+    taken.take()
+}
+
 /// Closes the connection of one host string, printing Fabric's `Disconnecting from …` line.
 pub fn disconnect(host_string: &str) {
-    let Ok(target) = Target::resolve(host_string, &env()) else {
-        return;
-    };
-    let slot = cache()
-        .lock()
-        .ok()
-        .and_then(|mut all| all.remove(&target.canonical));
-    if let Some(connection) = slot.and_then(|s| s.lock().ok().and_then(|mut c| c.take())) {
+    if let Some(connection) = take(host_string) {
         close(&connection);
     }
 }
@@ -81,14 +82,7 @@ fn released() -> &'static Mutex<Vec<String>> {
 /// `Disconnecting from …` line comes at the end with the others, where Fabric prints it. A fleet run thus holds
 /// sockets and threads only for the hosts still at work.
 pub fn release(host_string: &str) {
-    let Ok(target) = Target::resolve(host_string, &env()) else {
-        return;
-    };
-    let slot = cache()
-        .lock()
-        .ok()
-        .and_then(|mut all| all.remove(&target.canonical));
-    if let Some(connection) = slot.and_then(|s| s.lock().ok().and_then(|mut c| c.take())) {
+    if let Some(connection) = take(host_string) {
         connection.close();
         if let Ok(mut lines) = released().lock() {
             lines.push(format!(
