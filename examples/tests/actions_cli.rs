@@ -793,6 +793,32 @@ fn scripts_and_single_commands_run_in_fresh_containers() {
         std::fs::read_to_string(results.join("out.txt")).expect("downloaded result"),
         "result\n"
     );
+    // The map,config form every other action takes, and the original's positional flag.
+    Test::new()
+        .args(&[
+            "--set",
+            &set,
+            &format!("actions.script:jobs,box,{},true", script.display()),
+        ])
+        .stdout_has("Exit code: 3\n")
+        .stderr(&abort("the job in 'jobs.box' exited with 3"))
+        .status(1)
+        .run();
+    Test::new()
+        .args(&[
+            "--set",
+            &set,
+            "actions.single_cmd:jobs,box,exit 0,fail_nonzero=true",
+        ])
+        .stdout_has("Exit code: 0\n")
+        .run();
+    Test::new()
+        .args(&["--set", &set, "actions.single_cmd:jobs.box,true,perhaps"])
+        .stderr(&abort(
+            "actions.single_cmd: fail_nonzero must be true or false, not 'perhaps'",
+        ))
+        .status(1)
+        .run();
     assert_eq!(
         docker(&["ps", "-aq", "--filter", "name=jobs.box"]),
         "",

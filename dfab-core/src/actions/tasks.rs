@@ -14,6 +14,7 @@ use crate::map::{
     configured_clients, configured_maps, select, ClientConfig, ContainerMap, Graph, Item,
 };
 use crate::task;
+use crate::task::Args;
 
 /// The maps of `env.docker_maps`, which must name at least one.
 fn loaded_maps() -> anyhow::Result<Vec<std::sync::Arc<ContainerMap>>> {
@@ -735,22 +736,73 @@ fn report(
     Ok(())
 }
 
+/// The forms of `actions.script` and `actions.single_cmd`: `map,config,JOB[,flags…]`, as every other action takes
+/// its selector, or the original's `map.config,JOB[,flags…]`; then at most two true/false flags, positionally (the
+/// original's order) or by keyword. Returns the selector, the job and the two flags.
+fn job_form(
+    task: &str,
+    (selector, second): (String, String),
+    more: Vec<String>,
+    flags: (&str, bool, &str, bool),
+) -> anyhow::Result<(String, String, bool, bool)> {
+    let maps = loaded_maps()?;
+    let map_and_config = !more.is_empty()
+        && maps
+            .iter()
+            .any(|m| m.name == selector && select(m, &second, &[]).is_ok());
+    let (selector, job, more) = if map_and_config {
+        let mut more = more.into_iter();
+        let job = more.next().unwrap_or_default();
+        (
+            format!("{selector}.{second}"),
+            job,
+            more.collect::<Vec<_>>(),
+        )
+    } else {
+        (selector, second, more)
+    };
+    let (first_name, mut first, second_name, mut second_flag) = flags;
+    if more.len() > 2 {
+        bail!(
+            "{task} takes at most two true/false arguments after the job ({first_name}, {second_name}); {} given",
+            more.len()
+        );
+    }
+    for (value, (name, slot)) in more
+        .iter()
+        .zip([(first_name, &mut first), (second_name, &mut second_flag)])
+    {
+        let flag = <bool as crate::task::FromArg>::from_arg(value)
+            .ok_or_else(|| anyhow!("{task}: {name} must be true or false, not '{value}'"))?;
+        *slot |= flag;
+    }
+    Ok((selector, job, first, second_flag))
+}
+
 /// Run a local script (or its whole directory, `upload_dir`) in a new container of a configuration, its
-/// dependencies started first: `actions.script:map.config,deploy/migrate.sh,fail_nonzero=true`.
+/// dependencies started first: `actions.script:map,config,deploy/migrate.sh,fail_nonzero=true` (or the original's
+/// `actions.script:map.config,deploy/migrate.sh,true`).
 #[task(namespace = "actions")]
 fn script(
     selector: String,
-    script: std::path::PathBuf,
+    script: String,
+    more: Args,
     #[arg(default = false)] fail_nonzero: bool,
     #[arg(default = false)] upload_dir: bool,
     #[arg(default = 600)] wait_timeout: u64,
 ) -> anyhow::Result<()> {
+    let (selector, script, fail_nonzero, upload_dir) = job_form(
+        "actions.script",
+        (selector, script),
+        more.0,
+        ("fail_nonzero", fail_nonzero, "upload_dir", upload_dir),
+    )?;
     let (map, target) = script_target(&selector)?;
     let outcome = super::script::run_job(
         &map,
         &target,
         super::script::Job::Script {
-            path: &script,
+            path: std::path::Path::new(&script),
             upload_dir,
         },
         std::time::Duration::from_secs(wait_timeout),
@@ -760,15 +812,28 @@ fn script(
 }
 
 /// Run a command in a new container of a configuration, its dependencies started first; `download_result` fetches
-/// the files it wrote to its working directory: `actions.single_cmd:map.config,"manage.py migrate"`.
+/// the files it wrote to its working directory: `actions.single_cmd:map,config,"manage.py migrate"` (or
+/// `map.config,…`).
 #[task(namespace = "actions")]
 fn single_cmd(
     selector: String,
     command: String,
+    more: Args,
     #[arg(default = false)] fail_nonzero: bool,
     #[arg(default = false)] download_result: bool,
     #[arg(default = 600)] wait_timeout: u64,
 ) -> anyhow::Result<()> {
+    let (selector, command, fail_nonzero, download_result) = job_form(
+        "actions.single_cmd",
+        (selector, command),
+        more.0,
+        (
+            "fail_nonzero",
+            fail_nonzero,
+            "download_result",
+            download_result,
+        ),
+    )?;
     let (map, target) = script_target(&selector)?;
     let local = env().lcwd.clone();
     let local = std::path::PathBuf::from(if local.is_empty() {

@@ -86,12 +86,18 @@ impl BoundArgs {
             .collect();
         let takes_rest = params.iter().any(|p| matches!(p.kind, ParamKind::Rest));
         let takes_keywords = params.iter().any(|p| matches!(p.kind, ParamKind::Keywords));
+        // As in Python, parameters declared after `Args` (`*args`) are keyword-only.
+        let positional_slots = params
+            .iter()
+            .take_while(|p| !matches!(p.kind, ParamKind::Rest))
+            .filter(|p| matches!(p.kind, ParamKind::Named { .. }))
+            .count();
 
         let mut named: Vec<(&'static str, Option<String>)> =
             named_specs.iter().map(|p| (p.name, None)).collect();
         let mut rest = Vec::new();
         for (index, value) in positional.iter().enumerate() {
-            match named.get_mut(index) {
+            match named.get_mut(index).filter(|_| index < positional_slots) {
                 Some(slot) => slot.1 = Some(value.clone()),
                 None if takes_rest => rest.push(value.clone()),
                 None => {
@@ -106,7 +112,7 @@ impl BoundArgs {
         let mut extra = Kwargs::default();
         for (key, value) in &keywords.0 {
             match named.iter().position(|(name, _)| name == key) {
-                Some(index) if index < positional.len() => {
+                Some(index) if index < positional.len().min(positional_slots) => {
                     return Err(ArgError::MultipleValues {
                         task: task.into(),
                         param: key.clone(),
@@ -289,5 +295,26 @@ mod tests {
             BoundArgs::bind("t", &params, &strings(&["1", "x", "y"]), &kw(&[("k", "v")])).unwrap();
         assert_eq!(bound.rest(), Args(strings(&["x", "y"])));
         assert_eq!(bound.keywords().get("k"), Some("v"));
+    }
+
+    #[test]
+    fn parameters_after_args_are_keyword_only() {
+        let params = [
+            named("a", None),
+            ParamSpec {
+                name: "rest",
+                kind: ParamKind::Rest,
+            },
+            named("flag", Some("1")),
+        ];
+        let mut bound = BoundArgs::bind(
+            "t",
+            &params,
+            &strings(&["1", "x", "y"]),
+            &kw(&[("flag", "7")]),
+        )
+        .unwrap();
+        assert_eq!(bound.rest(), Args(strings(&["x", "y"])));
+        assert_eq!(bound.named::<u32>(1).unwrap(), 7);
     }
 }
