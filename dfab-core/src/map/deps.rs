@@ -132,20 +132,22 @@ impl Graph {
     /// Builds the graph of `map`'s concrete (non-abstract) containers; lazy image names resolve with `env`.
     pub fn new(map: &ContainerMap, env: &Env) -> Result<Graph, Cycle> {
         let graph = Graph::build(map, env);
-        let mut done = HashSet::new();
-        for item in &graph.containers {
-            graph.walk(item, &mut Vec::new(), &mut done)?;
+        match graph.all_cycles().into_iter().next() {
+            Some(cycle) => Err(cycle),
+            None => Ok(graph),
         }
-        Ok(graph)
     }
 
     /// Every dependency cycle of `map`, each once (not only the first), in document order of where it is met.
     pub fn cycles(map: &ContainerMap, env: &Env) -> Vec<Cycle> {
-        let graph = Graph::build(map, env);
+        Graph::build(map, env).all_cycles()
+    }
+
+    fn all_cycles(&self) -> Vec<Cycle> {
         let mut found: Vec<Cycle> = Vec::new();
         let mut done = HashSet::new();
-        for item in &graph.containers {
-            graph.walk_all(item, &mut Vec::new(), &mut done, &mut found);
+        for item in &self.containers {
+            self.walk_all(item, &mut Vec::new(), &mut done, &mut found);
         }
         found
     }
@@ -204,30 +206,6 @@ impl Graph {
             }
         }
         graph
-    }
-
-    /// Depth-first walk that reports the first cycle found.
-    fn walk(
-        &self,
-        item: &Item,
-        stack: &mut Vec<Item>,
-        done: &mut HashSet<Item>,
-    ) -> Result<(), Cycle> {
-        if done.contains(item) {
-            return Ok(());
-        }
-        if let Some(start) = stack.iter().position(|i| i == item) {
-            let mut cycle = stack[start..].to_vec();
-            cycle.push(item.clone());
-            return Err(Cycle(cycle));
-        }
-        stack.push(item.clone());
-        for next in self.direct.get(item).into_iter().flatten() {
-            self.walk(next, stack, done)?;
-        }
-        stack.pop();
-        done.insert(item.clone());
-        Ok(())
     }
 
     /// Every container of the map, in document order.
