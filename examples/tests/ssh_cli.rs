@@ -598,8 +598,10 @@ impl OwnSshd {
         OwnSshd { port, pid, dir }
     }
 
-    /// Sends `signal` to every session process of this sshd (its descendants), not to the listener.
+    /// Sends `signal` to every session process of this sshd (its descendants), not to the listener. All of them
+    /// are found first, so that none is orphaned (and missed) when a parent dies of the signal.
     fn signal_sessions(&self, signal: &str) {
+        let mut found = Vec::new();
         let mut parents = vec![self.pid.to_string()];
         while let Some(parent) = parents.pop() {
             let children = std::process::Command::new("pgrep")
@@ -607,11 +609,15 @@ impl OwnSshd {
                 .output()
                 .expect("pgrep");
             for child in String::from_utf8_lossy(&children.stdout).split_whitespace() {
-                let _ = std::process::Command::new("kill")
-                    .args([&format!("-{signal}"), child])
-                    .status();
+                found.push(child.to_owned());
                 parents.push(child.to_owned());
             }
+        }
+        if !found.is_empty() {
+            let _ = std::process::Command::new("kill")
+                .arg(format!("-{signal}"))
+                .args(&found)
+                .status();
         }
     }
 }
@@ -700,6 +706,16 @@ fn a_frozen_server_ends_a_transfer() {
         );
     }
     let _ = std::fs::remove_file(&remote);
+    // The frozen upload's partial file (its remote `cat` was killed before it could clean up).
+    drop(sshd);
+    if let Ok(entries) = std::fs::read_dir("/tmp") {
+        let partial = format!("dfab-frozen-{}.dfab-", std::process::id());
+        for entry in entries.filter_map(Result::ok) {
+            if entry.file_name().to_string_lossy().starts_with(&partial) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 /// With no file descriptors to spare, each host's error is the real one, never a prompt that cannot be answered.
