@@ -18,7 +18,7 @@ pub use action::{Action, Walk, ACTIONS};
 pub use create_args::create_body;
 pub use execute::{execute, Summary};
 pub use observe::{Observed, UpdateOptions};
-pub use plan::{item_name, plan, walk, PlanOptions};
+pub use plan::{item_name, plan, visit, walk, PlanOptions};
 pub use schedule::{schedule, Job, Schedule};
 pub use state::{ItemState, Presence};
 pub use step::{Step, StepKind};

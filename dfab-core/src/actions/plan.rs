@@ -74,6 +74,15 @@ pub fn walk(graph: &Graph, action: Action, targets: &[Item]) -> Vec<Item> {
     }
 }
 
+/// The items an action visits for `targets` on one client's engine: the walk without the configurations assigned
+/// to other clients only.
+pub fn visit(graph: &Graph, action: Action, targets: &[Item], options: &PlanOptions) -> Vec<Item> {
+    walk(graph, action, targets)
+        .into_iter()
+        .filter(|item| options.here(item))
+        .collect()
+}
+
 /// The steps of `action` on `targets` of `map`, given each item's state. Unlike docker-map, `startup` creates only
 /// missing networks and pulls only missing images, and `shutdown` leaves persistent containers alone when asked
 /// to (reference §8, bugs 15 and 17).
@@ -89,10 +98,7 @@ pub fn plan(
     // Containers this update creates anew: whatever links to or uses them must follow (their links and volumes
     // would point at the removed container otherwise).
     let mut recreated: Vec<Item> = Vec::new();
-    let walked: Vec<Item> = walk(graph, action, targets)
-        .into_iter()
-        .filter(|item| options.here(item))
-        .collect();
+    let walked = visit(graph, action, targets, options);
     for item in walked.clone() {
         let mut current = state(&item);
         if action == Action::Update

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{anyhow, bail};
 
 use super::{
-    execute, plan, schedule, walk, Action, ExecCheck, Observed, PlanOptions, UpdateOptions,
+    execute, plan, schedule, visit, Action, ExecCheck, Observed, PlanOptions, UpdateOptions,
 };
 use crate::docker::docker_client;
 use crate::env::env;
@@ -270,7 +270,14 @@ fn run(
         .collect();
     fan_out(&reachable, |(route, options)| {
         let _engine = route.client.map(|(_, c)| client_settings(c)).transpose()?;
-        run_on_engine(action, &map, &route.items, route.client, dry_run, options)
+        run_on_engine(
+            action,
+            (&map, &graph),
+            &route.items,
+            route.client,
+            dry_run,
+            options,
+        )
     })
     .map(drop)
 }
@@ -365,7 +372,7 @@ fn client_settings(config: &ClientConfig) -> anyhow::Result<crate::env::Guard> {
 /// Plans and carries out `action` on the engine of the current host string (or the local engine).
 fn run_on_engine(
     action: Action,
-    map: &ContainerMap,
+    (map, graph): (&ContainerMap, &Graph),
     items: &[Item],
     client: Option<(&str, &ClientConfig)>,
     dry_run: bool,
@@ -373,14 +380,10 @@ fn run_on_engine(
 ) -> anyhow::Result<()> {
     let client_config = client.map(|(_, config)| config);
     let env = env();
-    let graph = Graph::new(map, &env)?;
     let docker = docker_client()?;
     let mut observed = Observed::load(&docker)?;
-    let visited: Vec<Item> = walk(&graph, action, items)
-        .into_iter()
-        .filter(|item| options.here(item))
-        .collect();
-    observed.check_owners(&docker, map, &graph, &visited)?;
+    let visited = visit(graph, action, items, options);
+    observed.check_owners(&docker, map, graph, &visited)?;
     // What only the run's env or the client settles is checked before anything changes, also in a dry run.
     if matches!(action, Action::Create | Action::Startup | Action::Update) {
         super::create_args::check_requests(map, &visited, client_config, &env)
@@ -393,7 +396,7 @@ fn run_on_engine(
             .check_updates(
                 &docker,
                 map,
-                &graph,
+                graph,
                 &visited,
                 client_config,
                 &env,
@@ -418,8 +421,8 @@ fn run_on_engine(
         }
     }
     let state = |item: &Item| observed.state(map, item);
-    let steps = plan(map, &graph, action, items, &state, options);
-    let schedule = schedule(&graph, &steps);
+    let steps = plan(map, graph, action, items, &state, options);
+    let schedule = schedule(graph, &steps);
     if dry_run {
         // Every line names where the step would happen: the client, its host and its engine.
         let place = match client {

@@ -488,10 +488,7 @@ impl Core {
                     }
                 }
             }
-            if self.service_all() {
-                self.last_progress = Instant::now();
-                self.probing_since = None;
-            } else {
+            if !self.service_all() {
                 self.wait();
             }
         }
@@ -757,7 +754,14 @@ impl Core {
             }
             index += 1;
         }
-        progress | self.adopt_agent_channels()
+        let progress = progress | self.adopt_agent_channels();
+        // Recorded here, where every caller services the channels, so a silent server is judged the same way
+        // whether the thread waits in its loop or between the attempts of an SFTP call.
+        if progress {
+            self.last_progress = Instant::now();
+            self.probing_since = None;
+        }
+        progress
     }
 
     /// Marks the connection dead and ends every channel with the reason.
