@@ -166,7 +166,6 @@ const CREATE: &[(&str, Target, &str, Shape)] = &[
     ("detach", Target::Body, "", Shape::Detach),
     ("hostname", Target::Body, "Hostname", Shape::Text),
     ("domainname", Target::Body, "Domainname", Shape::Text),
-    ("mac_address", Target::Body, "MacAddress", Shape::Text),
     ("stop_signal", Target::Body, "StopSignal", Shape::Text),
     ("stop_timeout", Target::Body, "StopTimeout", Shape::Int),
     ("ports", Target::Body, "ExposedPorts", Shape::Ports),
@@ -234,7 +233,6 @@ const HOST: &[(&str, Target, &str, Shape)] = &[
         "MemoryReservation",
         Shape::Bytes,
     ),
-    ("kernel_memory", Target::Host, "KernelMemory", Shape::Bytes),
     (
         "mem_swappiness",
         Target::Host,
@@ -281,7 +279,7 @@ const HOST: &[(&str, Target, &str, Shape)] = &[
     ("volume_driver", Target::Host, "VolumeDriver", Shape::Text),
 ];
 
-/// Keywords docker-py takes that the map sets itself, or that dfab takes in another key.
+/// Keywords docker-py takes that the map sets itself, that dfab takes in another key, or that the engine dropped.
 const RESERVED: &[(&str, &str)] = &[
     ("image", "the configuration's image key names the image"),
     ("name", "the map names its containers (map.config.instance)"),
@@ -292,6 +290,15 @@ const RESERVED: &[(&str, &str)] = &[
     (
         "networking_config",
         "the configuration's networks key says which networks it joins",
+    ),
+    // The engine API dfab speaks has no field for these any more; accepting them would drop them silently.
+    (
+        "mac_address",
+        "the engine API sets a MAC address per network endpoint, which dfab does not support",
+    ),
+    (
+        "kernel_memory",
+        "Docker no longer supports kernel memory limits",
     ),
 ];
 
@@ -932,6 +939,11 @@ mod tests {
         assert_eq!(
             error(Host, "ulimits", "{nofile: 1}"),
             "expected ulimits: a list of {name: nofile, soft: N, hard: N}, found a mapping"
+        );
+        assert_eq!(
+            error(Create, "mac_address", "02:42:ac:11:00:02"),
+            "'mac_address' cannot be set here: the engine API sets a MAC address per network endpoint, which dfab \
+             does not support"
         );
         assert_eq!(belongs_under("environment"), Some(Create));
         assert_eq!(belongs_under("port_bindings"), Some(Host));
