@@ -22,6 +22,7 @@ extern crate self as dfab_core;
 
 pub mod actions;
 pub mod cli;
+pub mod command;
 pub mod docker;
 pub mod env;
 pub mod exec;
@@ -30,6 +31,7 @@ pub mod map;
 pub mod ssh;
 pub mod task;
 pub mod tasks;
+pub mod term;
 
 #[doc(hidden)]
 pub use anyhow;
@@ -39,13 +41,12 @@ pub use inventory;
 
 /// Everything a fabfile needs: `use dfab_core::prelude::*;`.
 pub mod prelude {
+    pub use crate::command::{local, local_capture, CommandResult};
     pub use crate::env::{
         cd, env, env_mut, hide, lcd, path, prefix, quiet, settings, shell_env, show, warn_only,
         Env, Level,
     };
-    pub use crate::exec::output::{puts, warn};
-    pub use crate::exec::prompt::{confirm, prompt, prompt_with};
-    pub use crate::exec::{execute, local, local_capture, CommandResult, Results, Runner};
+    pub use crate::exec::{execute, Results, Runner};
     /// Quotes a string as one word for the shell, for task arguments that reach `run`, `sudo` or `local`.
     pub use crate::ssh::quote as shell_quote;
     pub use crate::ssh::{
@@ -54,6 +55,8 @@ pub mod prelude {
     };
     pub use crate::task;
     pub use crate::task::{Args, FromArg, Kwargs};
+    pub use crate::term::output::{puts, warn};
+    pub use crate::term::prompt::{confirm, prompt, prompt_with};
     pub use anyhow::{self, bail, Context as _};
 }
 

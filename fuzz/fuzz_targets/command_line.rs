@@ -5,7 +5,7 @@
 
 use dfab_core::cli::{apply_set, redacted, Options, TaskString};
 use dfab_core::env::Env;
-use dfab_core::exec::HostString;
+use dfab_core::ssh::HostString;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -19,8 +19,8 @@ use super::update_check::update_body;
 use super::{create_body, Step, StepKind};
 use crate::docker::{DockerClient, DockerError};
 use crate::env::Env;
-use crate::exec::output;
 use crate::map::{network_name, ClientConfig, ContainerMap, ExecCommand, Item};
+use crate::term::output;
 
 /// What an action did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -14,9 +14,9 @@ use futures_util::StreamExt;
 use super::{create_body, execute, plan, Action, Observed, PlanOptions};
 use crate::docker::docker_client;
 use crate::env::env;
-use crate::exec::output;
 use crate::map::{container_name, ContainerMap, Graph, Item};
 use crate::ssh::{get_with, put_with, quote, run_with, GetOptions, PutOptions, RunOptions};
+use crate::term::output;
 
 /// Where the uploaded files appear inside the container.
 const SCRIPT_DIR: &str = "/tmp/script_run";

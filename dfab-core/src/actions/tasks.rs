@@ -9,12 +9,12 @@ use super::{
 };
 use crate::docker::docker_client;
 use crate::env::env;
-use crate::exec::output;
 use crate::map::{
     configured_clients, configured_maps, select, ClientConfig, ContainerMap, Graph, Item,
 };
 use crate::task;
 use crate::task::Args;
+use crate::term::output;
 
 /// The maps of `env.docker_maps`, which must name at least one.
 fn loaded_maps() -> anyhow::Result<Vec<std::sync::Arc<ContainerMap>>> {
@@ -253,7 +253,7 @@ fn run(
                 let error = anyhow::Error::from(error);
                 if route.client.is_some()
                     && env().skip_bad_hosts
-                    && crate::exec::is_unreachable(&error)
+                    && crate::docker::is_unreachable(&error)
                 {
                     output::warn(&output::error_message(&error));
                     Ok(false)
@@ -731,8 +731,8 @@ fn report(
     fail_nonzero: bool,
     selector: &str,
 ) -> anyhow::Result<()> {
-    crate::exec::output::puts(&format!("Exit code: {}", outcome.exit_code));
-    crate::exec::output::fastprint(&outcome.log);
+    crate::term::output::puts(&format!("Exit code: {}", outcome.exit_code));
+    crate::term::output::fastprint(&outcome.log);
     if fail_nonzero && outcome.exit_code != 0 {
         bail!("the job in '{selector}' exited with {}", outcome.exit_code);
     }

@@ -22,16 +22,6 @@ pub enum RcError {
     },
 }
 
-/// Expands a leading `~` to `$HOME`.
-pub fn expand_home(path: &str) -> PathBuf {
-    match (path.strip_prefix('~'), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
-            PathBuf::from(format!("{}{rest}", home.to_string_lossy()))
-        }
-        _ => PathBuf::from(path),
-    }
-}
-
 /// Reads the rc file into the env. A missing file is ignored unless it was named explicitly.
 ///
 /// Lines starting with `#` and blank lines are skipped; every other line is cut at its first `=` and both

@@ -14,8 +14,8 @@ use super::runtime::block_on;
 use super::ssh_transport::SshConnector;
 use super::DockerError;
 use crate::env::Env;
-use crate::exec::output;
 use crate::ssh::Connection;
+use crate::term::output;
 
 /// The oldest engine API dfab speaks (Docker 1.12, 2016): every endpoint and field the tasks use exists there.
 pub const MINIMUM_API: ClientVersion = ClientVersion {

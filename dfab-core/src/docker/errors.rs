@@ -135,3 +135,27 @@ impl DockerError {
         }
     }
 }
+
+/// Whether an error means the host (or, for Docker tasks, its engine) could not be reached, which
+/// `--skip-bad-hosts` turns into a warning.
+pub(crate) fn is_unreachable(error: &anyhow::Error) -> bool {
+    use crate::ssh::SshError::*;
+    error.chain().any(|cause| {
+        match cause.downcast_ref() {
+            // The Docker client passes SSH errors through transparently, which hides them from the chain.
+            Some(DockerError::Ssh(inner)) => return is_unreachable(inner),
+            Some(DockerError::EngineNotRunning { .. }) => return true,
+            _ => {}
+        }
+        matches!(
+            cause.downcast_ref::<crate::ssh::SshError>(),
+            Some(
+                Timeout { .. }
+                    | Socket { .. }
+                    | NameLookup { .. }
+                    | Handshake { .. }
+                    | Gateway { .. }
+            )
+        )
+    })
+}

@@ -9,7 +9,7 @@ use bollard::query_parameters::{
 };
 
 use super::{DockerClient, DockerError};
-use crate::exec::output::warn;
+use crate::term::output::warn;
 
 /// A container as the maintenance calls report it.
 #[derive(Clone, Debug, PartialEq, Eq)]

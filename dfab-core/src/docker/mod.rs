@@ -13,6 +13,7 @@ mod ssh_transport;
 pub use cache::{docker_client, forget};
 pub use client::{DockerClient, MINIMUM_API};
 pub use endpoint::{Endpoint, Tunnel, DEFAULT_SOCKET, SOCAT_MARK};
+pub(crate) use errors::is_unreachable;
 pub use errors::DockerError;
 pub use local_tunnel::{local_tunnel, LocalTunnel};
 pub use maintenance::{ContainerRef, RemovedAll};

@@ -17,8 +17,8 @@ use hyper_util::rt::TokioIo;
 use super::endpoint::{Endpoint, Tunnel, DEFAULT_SOCKET};
 use super::DockerError;
 use crate::env::Env;
-use crate::exec::output::{self, Stream};
 use crate::ssh::Connection;
+use crate::term::output::{self, Stream};
 
 /// Opens tunnel channels to one host's engine.
 #[derive(Clone)]

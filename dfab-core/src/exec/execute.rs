@@ -8,10 +8,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use anyhow::anyhow;
 
 use super::host_list::{resolve_hosts, HostSource};
-use super::{output, HostString};
 use crate::cli::TaskString;
+use crate::docker::is_unreachable;
 use crate::env::{env, env_mut, replace_env, Env};
+use crate::ssh::HostString;
 use crate::task::{BoundArgs, ExecMode, Registry, TaskDef, TaskValue};
+use crate::term::output;
 
 /// What a task returned, per host string (`<local-only>` when it ran without hosts).
 pub type Results = BTreeMap<String, TaskValue>;
@@ -152,31 +154,6 @@ pub fn run(invocation: &Invocation) -> anyhow::Result<Results> {
         results.insert(host.clone(), value);
     }
     Ok(results)
-}
-
-/// Whether an error means the host (or, for Docker tasks, its engine) could not be reached, which
-/// `--skip-bad-hosts` turns into a warning.
-pub(crate) fn is_unreachable(error: &anyhow::Error) -> bool {
-    use crate::docker::DockerError;
-    use crate::ssh::SshError::*;
-    error.chain().any(|cause| {
-        match cause.downcast_ref() {
-            // The Docker client passes SSH errors through transparently, which hides them from the chain.
-            Some(DockerError::Ssh(inner)) => return is_unreachable(inner),
-            Some(DockerError::EngineNotRunning { .. }) => return true,
-            _ => {}
-        }
-        matches!(
-            cause.downcast_ref::<crate::ssh::SshError>(),
-            Some(
-                Timeout { .. }
-                    | Socket { .. }
-                    | NameLookup { .. }
-                    | Handshake { .. }
-                    | Gateway { .. }
-            )
-        )
-    })
 }
 
 /// Warns about an unreachable host; its result is the error's text, as Fabric keeps the error.

@@ -7,15 +7,15 @@ use std::sync::Arc;
 use anyhow::{anyhow, Context};
 
 use super::execute::{registry, run, Invocation};
-use super::output::{self, Stream};
 use crate::cli::{
-    apply_rcfile, apply_set, expand_home, help_text, indented_names, render_display, render_list,
-    Options, TaskString, USAGE,
+    apply_rcfile, apply_set, help_text, indented_names, render_display, render_list, Options,
+    TaskString, USAGE,
 };
 use crate::env::{env, env_mut, replace_env, Env, EnvChange, Level};
 use crate::task::{
     check_param, BoundArgs, ExecMode, FromArg, ParamKind, ParamSpec, TaskDef, TaskValue,
 };
+use crate::term::output::{self, Stream};
 
 /// Runs a fabfile binary: options, env, task list, tasks. Build it in `main`, or use [`crate::main()`].
 ///
@@ -237,7 +237,7 @@ fn plan(options: &Options, registry: &crate::task::Registry) -> Result<Vec<Step>
         return Err(Stop::Exit(1));
     }
     for host in env.hosts.iter().chain(&env.exclude_hosts) {
-        super::HostString::parse(host)
+        crate::ssh::HostString::parse(host)
             .with_context(|| "in the global host list (-H, -x, env.hosts)")?;
     }
     let mut steps = calls
@@ -291,7 +291,11 @@ fn run_remainder(mut args: BoundArgs) -> anyhow::Result<TaskValue> {
 fn build_env(options: &Options) -> anyhow::Result<Env> {
     let mut env = Env::default();
     let rcfile = options.rcfile.clone().unwrap_or_else(|| env.rcfile.clone());
-    apply_rcfile(&expand_home(&rcfile), options.rcfile.is_some(), &mut env)?;
+    apply_rcfile(
+        &crate::input::expand_home(&rcfile),
+        options.rcfile.is_some(),
+        &mut env,
+    )?;
     for set in &options.set {
         apply_set(set, &mut env)
             .with_context(|| format!("in --set '{}'", crate::cli::redacted(set)))?;

@@ -220,7 +220,7 @@ pub fn configured_maps() -> Result<Vec<std::sync::Arc<ContainerMap>>, MapError> 
                 let text = read_file(file, "map")?;
                 let loaded = load_text(&text, None, Some(&stem(file)), &path, &env())?;
                 for warning in &loaded.warnings {
-                    crate::exec::output::warn(&warning.to_string());
+                    crate::term::output::warn(&warning.to_string());
                 }
                 if let Some(clients) = configured_clients()? {
                     super::clients::check_clients(&loaded.map, &clients)?;

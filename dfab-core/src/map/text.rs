@@ -96,7 +96,7 @@ pub fn expand_path(text: &str) -> String {
         rest = tail;
     }
     out.push_str(rest);
-    crate::cli::expand_home(&out).display().to_string()
+    crate::input::expand_home(&out).display().to_string()
 }
 
 #[cfg(test)]

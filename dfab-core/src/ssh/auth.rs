@@ -7,7 +7,7 @@ use ssh2::Session;
 use super::target::Target;
 use super::SshError;
 use crate::env::{env, env_mut};
-use crate::exec::prompt::secret;
+use crate::term::prompt::secret;
 
 /// libssh2 could not read or decrypt a key file (as opposed to the server refusing the key).
 const ERROR_FILE: i32 = -16;

@@ -9,7 +9,7 @@ use super::connection::{Connection, Transport};
 use super::target::Target;
 use super::SshError;
 use crate::env::env;
-use crate::exec::output;
+use crate::term::output;
 
 type Slot = Arc<Mutex<Option<Arc<Connection>>>>;
 

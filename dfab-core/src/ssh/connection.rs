@@ -327,7 +327,7 @@ fn warn_without_agent() {
         std::env::var_os("SSH_AUTH_SOCK").is_some_and(|path| UnixStream::connect(path).is_ok());
     if !reachable {
         WARNED.call_once(|| {
-            crate::exec::output::warn(
+            crate::term::output::warn(
                 "-A: there is no local ssh-agent to forward (SSH_AUTH_SOCK is not set, or no agent answers \
                  there); the remote side sees no agent",
             )

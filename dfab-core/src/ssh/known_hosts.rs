@@ -15,8 +15,8 @@ use hmac::{Hmac, Mac};
 use ssh2::Session;
 
 use super::SshError;
-use crate::cli::expand_home;
 use crate::env::Env;
+use crate::input::expand_home;
 
 /// What a known_hosts line says about the hosts it names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,7 +188,7 @@ fn warn_once(at: &str, message: &str) {
         .map(|mut warned| warned.insert(at.to_owned()))
         .unwrap_or(true);
     if first {
-        crate::exec::output::warn(message);
+        crate::term::output::warn(message);
     }
 }
 

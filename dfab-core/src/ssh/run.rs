@@ -9,10 +9,11 @@ use anyhow::{anyhow, bail};
 
 use super::cache::connection;
 use super::output_stream::LineStream;
+use super::HostString;
+use crate::command::{exports, CommandResult};
 use crate::env::{env, env_mut, Env, Level};
-use crate::exec::output::{self, host_prefix, Stream};
-use crate::exec::prompt::{refusal, secret};
-use crate::exec::{exports, CommandResult, HostString};
+use crate::term::output::{self, host_prefix, Stream};
+use crate::term::prompt::{refusal, secret};
 
 /// Fabric's keyword arguments of `run()` and `sudo()`; `Default` gives Fabric's defaults.
 #[derive(Clone, Debug, Default)]
@@ -142,7 +143,7 @@ pub(crate) fn current_host() -> anyhow::Result<String> {
     if let Some(message) = refusal("the target host connection string") {
         bail!(message);
     }
-    let answer = crate::exec::prompt::prompt(
+    let answer = crate::term::prompt::prompt(
         "No hosts found. Please specify (single) host string for connection:",
         "",
     )?;

@@ -8,10 +8,10 @@ use std::sync::{Mutex, OnceLock};
 use anyhow::anyhow;
 use ssh2_config::{HostParams, ParseRule, SshConfig};
 
-use crate::cli::expand_home;
 use crate::env::Env;
-use crate::exec::output::warn;
-use crate::exec::HostString;
+use crate::input::expand_home;
+use crate::ssh::HostString;
+use crate::term::output::warn;
 
 /// A host string resolved to everything needed to connect.
 #[derive(Clone, Debug, PartialEq, Eq)]

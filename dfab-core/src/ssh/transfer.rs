@@ -11,7 +11,7 @@ use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context};
@@ -21,9 +21,9 @@ use super::cache::connection;
 use super::io_thread::FileEnd;
 use super::run::{current_host, sudo_with, RunOptions};
 use super::{Connection, SshError};
-use crate::cli::expand_home;
 use crate::env::{env, hide, Level};
-use crate::exec::output;
+use crate::input::expand_home;
+use crate::term::{output, CounterBar};
 
 /// The paths a transfer wrote, and the sources that failed (with `warn_only`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -116,12 +116,12 @@ pub fn quote(path: &str) -> String {
 /// A name for temporary files that no other transfer uses.
 fn unique_suffix() -> String {
     use std::hash::BuildHasher;
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::AtomicU64;
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = std::collections::hash_map::RandomState::new().hash_one((
         std::process::id(),
         std::time::SystemTime::now(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
     ));
     format!("{n:016x}")
 }
@@ -257,7 +257,7 @@ impl Remote {
             &command,
             FileEnd::Source(file, local.to_owned(), Arc::clone(&moved)),
         )?;
-        let _bar = Bar::show(&moved, Some(size), &format!("put {}", local.display()));
+        let _bar = CounterBar::show(&moved, Some(size), &format!("put {}", local.display()));
         self.conclude(opened)
     }
 
@@ -291,7 +291,7 @@ impl Remote {
             &format!("cat {}", quote(remote)),
             FileEnd::Sink(file, temp.to_owned(), Arc::clone(&moved)),
         )?;
-        let _bar = Bar::show(&moved, None, &format!("get {remote}"));
+        let _bar = CounterBar::show(&moved, None, &format!("get {remote}"));
         self.conclude(opened)
     }
 
@@ -323,59 +323,6 @@ impl Remote {
                 }
                 bail!("{}", text.lines().last().unwrap_or(text))
             }
-        }
-    }
-}
-
-/// A progress bar for one file of a transfer, drawn on stderr from the I/O thread's byte counter until dropped:
-/// on a terminal only, not under `--hide running`, and not in parallel runs (whose output stays whole lines).
-struct Bar {
-    done: Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Bar {
-    fn show(moved: &Arc<AtomicU64>, total: Option<u64>, label: &str) -> Option<Bar> {
-        use std::io::IsTerminal;
-        let env = env();
-        if env.parallel || !env.output.running || !std::io::stderr().is_terminal() {
-            return None;
-        }
-        let (bar, template) = match total {
-            Some(total) => (
-                indicatif::ProgressBar::new(total),
-                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-            ),
-            None => (
-                indicatif::ProgressBar::no_length(),
-                "{msg} {spinner} {bytes} {bytes_per_sec}",
-            ),
-        };
-        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar.set_message(label.to_owned());
-        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (finished, counter) = (Arc::clone(&done), Arc::clone(moved));
-        let thread = std::thread::spawn(move || {
-            while !finished.load(Ordering::Relaxed) {
-                bar.set_position(counter.load(Ordering::Relaxed));
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            bar.finish_and_clear();
-        });
-        Some(Bar {
-            done,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Bar {
-    fn drop(&mut self) {
-        self.done.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }

@@ -2,8 +2,8 @@
 
 use crate::docker::docker_client;
 use crate::env::env;
-use crate::exec::output::{fastprint, puts};
 use crate::task;
+use crate::term::output::{fastprint, puts};
 
 fn lines(items: impl IntoIterator<Item = String>) -> String {
     items.into_iter().map(|i| format!("{i}\n")).collect()

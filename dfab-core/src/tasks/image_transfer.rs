@@ -9,38 +9,17 @@ use anyhow::{anyhow, bail, Context};
 use bollard::query_parameters::ImportImageOptions;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use indicatif::{ProgressBar, ProgressStyle};
 use tokio::io::AsyncReadExt;
 
 use crate::docker::{docker_client, DockerError};
 use crate::env::env;
-use crate::exec::output::puts;
 use crate::ssh::quote;
 use crate::task;
+use crate::term::byte_bar;
+use crate::term::output::puts;
 
 /// Bytes read from the tarball per chunk sent to the engine.
 const CHUNK: usize = 256 * 1024;
-
-/// A progress bar for `total` bytes on stderr (hidden when stderr is not a terminal); with no total known, a
-/// counter of bytes and rate.
-fn progress(total: u64, what: &str) -> ProgressBar {
-    let (bar, template) = if total == 0 {
-        (
-            ProgressBar::no_length(),
-            "{msg} {spinner} {bytes} {bytes_per_sec}",
-        )
-    } else {
-        (
-            ProgressBar::new(total),
-            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-        )
-    };
-    if let Ok(style) = ProgressStyle::with_template(template) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(what.to_owned());
-    bar
-}
 
 /// The default file name for a saved image: `<image>.tar.gz` with `/` and `:` made safe.
 fn default_file_name(image: &str) -> String {
@@ -71,7 +50,7 @@ pub fn save_image_file(image: &str, filename: Option<&str>) -> anyhow::Result<Pa
             quote(image),
             quote(&target.display().to_string())
         );
-        crate::exec::local(&command)?;
+        crate::command::local(&command)?;
         return Ok(target);
     };
     save_on_host(image, &target, &host)?;
@@ -105,7 +84,7 @@ fn save_on_host(image: &str, target: &Path, host: &str) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write in '{}'", directory.display()))?;
     let partial = temporary.path().to_owned();
     let mut file = temporary.as_file();
-    let bar = progress(0, &format!("saving {image}"));
+    let bar = byte_bar(None, &format!("saving {image}"));
     let mut buffer = vec![0u8; CHUNK];
     let mut received = 0u64;
     let copied: anyhow::Result<()> = loop {
@@ -183,7 +162,7 @@ pub fn load_image_file(filename: &Path, timeout: Duration) -> anyhow::Result<Vec
     let file =
         File::open(filename).with_context(|| format!("cannot read '{}'", filename.display()))?;
     let client = docker_client()?.with_timeout(timeout);
-    let bar = progress(size, &format!("loading {}", filename.display()));
+    let bar = byte_bar(Some(size), &format!("loading {}", filename.display()));
     let counter = bar.clone();
     let chunks = futures_util::stream::unfold(tokio::fs::File::from_std(file), move |mut file| {
         let counter = counter.clone();
@@ -308,7 +287,7 @@ fn after_drop(filename: &Path, dropped: DockerError) -> anyhow::Result<Vec<Strin
         }
     }
     if lack.is_empty() {
-        crate::exec::output::warn(&format!(
+        crate::term::output::warn(&format!(
             "{dropped}; on reconnecting, the engine has loaded every image of {}: {}",
             filename.display(),
             have.join(", ")
@@ -341,7 +320,7 @@ fn colon_form(filename: PathBuf, timeout: u64) -> anyhow::Result<(PathBuf, u64)>
     if timeout != 120 {
         bail!("cannot read '{text}', and a timeout is given twice: write {comma}");
     }
-    crate::exec::output::warn(&format!(
+    crate::term::output::warn(&format!(
         "read docker.load_image:{text} as {comma}: arguments are separated by commas"
     ));
     Ok((PathBuf::from(file), seconds))

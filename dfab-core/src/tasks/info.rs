@@ -1,8 +1,8 @@
 //! `docker.version`: the engine's version, like `docker version`.
 
 use crate::docker::docker_client;
-use crate::exec::output::{fastprint, puts};
 use crate::task;
+use crate::term::output::{fastprint, puts};
 
 /// Show the Docker engine's version information, like `docker version`.
 #[task(namespace = "docker")]

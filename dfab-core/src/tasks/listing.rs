@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::table::{engine_time, short_id, size, timestamp, Table};
 use crate::docker::docker_client;
-use crate::exec::output::fastprint;
 use crate::task;
+use crate::term::output::fastprint;
 
 /// How a listing is printed.
 enum Format {

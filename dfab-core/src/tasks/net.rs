@@ -4,10 +4,10 @@ use std::net::Ipv6Addr;
 
 use anyhow::bail;
 
-use crate::exec::output::puts;
 use crate::ssh::{quote, run_with, RunOptions};
 use crate::task;
 use crate::task::FromArg;
+use crate::term::output::puts;
 
 /// The IPv4 address of `interface` on the current host (docker-fabric's `get_ip4_address`).
 pub fn get_ip4_address(interface: &str) -> anyhow::Result<String> {
@@ -84,7 +84,7 @@ fn address(interface: &str, family: Family) -> anyhow::Result<String> {
         .stdout
     } else {
         let _quiet = crate::env::hide(&[crate::env::Level::Running]);
-        crate::exec::local_capture(&command)?.stdout
+        crate::command::local_capture(&command)?.stdout
     };
     let host = crate::env::env()
         .host_string
@@ -158,7 +158,7 @@ fn get_ipv6(
                 bail!("'{interface}' is no interface, and expand is given twice: write {comma}");
             }
             if let Ok(found) = get_ip6_address(name, flag) {
-                crate::exec::output::warn(&format!(
+                crate::term::output::warn(&format!(
                     "read docker.get_ipv6:{interface} as {comma}: arguments are separated by commas"
                 ));
                 puts(&found);

@@ -1,8 +1,8 @@
 //! `docker.reset_socat`: kill the socat processes dfab left on a host (docker-fabric killed every socat).
 
-use crate::exec::output::puts;
 use crate::ssh::{run_with, sudo_with, RunOptions};
 use crate::task;
+use crate::term::output::puts;
 
 /// Kill the socat processes dfab started on the host (marked `-lp dfab-tunnel`), never another tool's or user's
 /// tunnel; `use_sudo` for those of dfab runs as other users.

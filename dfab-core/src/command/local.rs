@@ -4,9 +4,9 @@ use std::process::{Command, Output, Stdio};
 
 use anyhow::Context;
 
-use super::output::{self, Stream};
 use super::CommandResult;
 use crate::env::{env, Env};
+use crate::term::output::{self, Stream};
 
 /// Runs `command` locally with its output going to the terminal (whole prefixed lines in parallel runs).
 pub fn local(command: &str) -> anyhow::Result<CommandResult> {

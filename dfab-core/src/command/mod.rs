@@ -1,0 +1,7 @@
+//! Shell commands on this machine (`local()`) and the result type that `local`, `run` and `sudo` share.
+
+mod local;
+mod result;
+
+pub use local::{compose_local, exports, local, local_capture};
+pub use result::CommandResult;

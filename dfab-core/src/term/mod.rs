@@ -1,0 +1,7 @@
+//! The terminal: lines in Fabric's shapes, prompts and progress bars; a leaf that every layer may print through.
+
+pub mod output;
+mod progress;
+pub mod prompt;
+
+pub(crate) use progress::{byte_bar, CounterBar};
