@@ -28,6 +28,7 @@ pub mod env;
 pub mod exec;
 pub mod input;
 pub mod map;
+mod pool;
 pub mod ssh;
 pub mod task;
 pub mod tasks;

@@ -8,7 +8,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["task"],
     &["env"],
-    &["input", "term"],
+    &["input", "term", "pool"],
     &["command"],
     &["ssh"],
     &["docker", "map"],

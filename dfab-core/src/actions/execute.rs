@@ -1,7 +1,7 @@
 //! Carrying out a plan on an engine, step by step, printing each as `[host] docker: …` and a summary.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bollard::models::{
@@ -77,39 +77,18 @@ pub fn execute(
         }
         Ok(())
     };
-    let board = Mutex::new(Board::new(schedule.jobs.len()));
-    let changed = Condvar::new();
-    let worker = || {
-        // Worker threads print with the task's host prefix, so they take its env.
-        crate::env::replace_env(Arc::clone(&current));
-        while let Some(index) = Board::take(&board, &changed, schedule) {
-            // A panic must still mark the job done, or the other workers would wait for it forever.
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_job(&schedule.jobs[index])
-            }))
-            .unwrap_or_else(|_| {
-                Err(format!(
-                    "{} failed: a worker panicked",
-                    schedule.jobs[index].0
-                ))
-            });
-            let mut board = board.lock().unwrap_or_else(|p| p.into_inner());
-            board.done[index] = true;
-            if let Err(error) = result {
-                board.failure.get_or_insert(error);
-            }
-            changed.notify_all();
-        }
-    };
-    std::thread::scope(|scope| {
-        for _ in 0..parallel.clamp(1, schedule.jobs.len().max(1)) {
-            scope.spawn(worker);
-        }
+    // Workers print with the task's host prefix, so they take its env.
+    let failure = crate::pool::run_as_ready(parallel, &current, &schedule.waits, |index| {
+        run_job(&schedule.jobs[index])
+    })
+    .map(|(index, cause)| {
+        cause.unwrap_or_else(|panicked| {
+            format!(
+                "{} failed: a worker panicked: {}",
+                schedule.jobs[index].0, panicked.0
+            )
+        })
     });
-    let failure = board
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
-        .failure;
     let counts = counts.into_inner().unwrap_or_default();
     let elapsed = start.elapsed();
     print_summary(&counts, elapsed, failure.is_some());
@@ -122,42 +101,6 @@ pub fn execute(
 }
 
 /// Prints what was done; after a failure it says the run stopped there, so "nothing to do" never hides a failed step.
-/// Which jobs have started and finished, and the first failure, shared by the workers.
-struct Board {
-    started: Vec<bool>,
-    done: Vec<bool>,
-    failure: Option<String>,
-}
-
-impl Board {
-    fn new(jobs: usize) -> Board {
-        Board {
-            started: vec![false; jobs],
-            done: vec![false; jobs],
-            failure: None,
-        }
-    }
-
-    /// Waits for the first job in planned order whose predecessors are done and claims it; `None` when every job is
-    /// claimed or a job failed.
-    fn take(board: &Mutex<Board>, changed: &Condvar, schedule: &Schedule) -> Option<usize> {
-        let mut state = board.lock().unwrap_or_else(|p| p.into_inner());
-        loop {
-            if state.failure.is_some() || state.started.iter().all(|s| *s) {
-                return None;
-            }
-            let ready = (0..state.started.len()).find(|&index| {
-                !state.started[index] && schedule.waits[index].iter().all(|&w| state.done[w])
-            });
-            if let Some(index) = ready {
-                state.started[index] = true;
-                return Some(index);
-            }
-            state = changed.wait(state).unwrap_or_else(|p| p.into_inner());
-        }
-    }
-}
-
 fn print_summary(counts: &HashMap<&'static str, usize>, elapsed: Duration, failed: bool) {
     let order = [
         "pulled",

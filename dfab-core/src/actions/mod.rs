@@ -3,6 +3,7 @@
 
 mod action;
 mod create_args;
+mod engine;
 mod execute;
 mod observe;
 mod plan;

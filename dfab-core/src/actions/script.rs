@@ -11,7 +11,8 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 
-use super::{create_body, execute, plan, Action, Observed, PlanOptions};
+use super::engine::run_on_engine;
+use super::{create_body, Action, Observed, PlanOptions};
 use crate::docker::docker_client;
 use crate::env::env;
 use crate::map::{container_name, ContainerMap, Graph, Item};
@@ -58,37 +59,19 @@ pub(crate) fn run_job(
     let env = env();
     let graph = Graph::new(map, &env)?;
     let client = docker_client()?;
-    let observed = Observed::load(&client)?;
-    observed.check_owners(
-        &client,
-        map,
-        &graph,
-        &super::walk(&graph, Action::Startup, std::slice::from_ref(target)),
-    )?;
     let name = container_name(&map.name, config, instance.as_deref());
-    if observed.state(map, target).presence != super::Presence::Absent {
+    if Observed::load(&client)?.state(map, target).presence != super::Presence::Absent {
         bail!("container '{name}' already exists; shut it down first (actions.shutdown) to run a script in it");
     }
-    // Dependencies come up as for startup; the target itself is made here with the job's mount and command.
-    let state = |item: &Item| observed.state(map, item);
-    let steps: Vec<_> = plan(
-        map,
-        &graph,
+    // Dependencies come up as for startup, with its checks; the target itself is made here with the job's mount
+    // and command.
+    run_on_engine(
         Action::Startup,
-        std::slice::from_ref(target),
-        &state,
-        &PlanOptions::default(),
-    )
-    .into_iter()
-    .filter(|s| s.item != *target)
-    .collect();
-    execute(
-        &client,
-        map,
-        &super::schedule(&graph, &steps),
+        (map, &graph),
+        graph.direct(target),
         None,
-        &env,
-        super::tasks::parallel(&env),
+        false,
+        &PlanOptions::default(),
     )?;
 
     // A directory on the engine's host for the files, local or remote.

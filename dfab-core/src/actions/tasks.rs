@@ -4,9 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{anyhow, bail};
 
-use super::{
-    execute, plan, schedule, visit, Action, ExecCheck, Observed, PlanOptions, UpdateOptions,
-};
+use super::engine::run_on_engine;
+use super::{Action, ExecCheck, PlanOptions, UpdateOptions};
 use crate::docker::docker_client;
 use crate::env::env;
 use crate::map::{
@@ -294,51 +293,25 @@ fn fan_out<T: Sync, R: Send>(
     }
     let workers = match current.pool_size {
         0 => jobs.len(),
-        cap => cap.min(jobs.len()),
+        cap => cap,
     };
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes: Vec<(usize, Result<R, String>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                let current = std::sync::Arc::clone(&current);
-                let (next, job) = (&next, &job);
-                scope.spawn(move || {
-                    crate::env::replace_env(current);
-                    let mut done = Vec::new();
-                    loop {
-                        let index = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        let Some(one) = jobs.get(index) else {
-                            return done;
-                        };
-                        let outcome = job(one).map_err(|e| {
-                            let at = one.0.client.and_then(|(_, c)| c.fabric_host.clone());
-                            format!(
-                                "{}: {}",
-                                at.unwrap_or_else(|| "localhost".into()),
-                                output::error_message(&e)
-                            )
-                        });
-                        done.push((index, outcome));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| vec![(usize::MAX, Err("a worker thread panicked".into()))])
-            })
-            .collect()
+    let outcomes = crate::pool::map_in_order(workers, &current, jobs, |one| {
+        job(one).map_err(|e| {
+            let at = one.0.client.and_then(|(_, c)| c.fabric_host.clone());
+            format!(
+                "{}: {}",
+                at.unwrap_or_else(|| "localhost".into()),
+                output::error_message(&e)
+            )
+        })
     });
-    let mut outcomes = outcomes;
-    outcomes.sort_by_key(|(index, _)| *index);
     let mut values = Vec::new();
     let mut failures = Vec::new();
-    for (_, outcome) in outcomes {
+    for outcome in outcomes {
         match outcome {
-            Ok(value) => values.push(value),
-            Err(failure) => failures.push(failure),
+            Ok(Ok(value)) => values.push(value),
+            Ok(Err(failure)) => failures.push(failure),
+            Err(panicked) => failures.push(format!("a worker panicked: {}", panicked.0)),
         }
     }
     if !failures.is_empty() {
@@ -367,92 +340,6 @@ fn client_settings(config: &ClientConfig) -> anyhow::Result<crate::env::Guard> {
         pairs.push(("docker_timeout", Value::Number(timeout.into())));
     }
     Ok(crate::env::settings(pairs)?)
-}
-
-/// Plans and carries out `action` on the engine of the current host string (or the local engine).
-fn run_on_engine(
-    action: Action,
-    (map, graph): (&ContainerMap, &Graph),
-    items: &[Item],
-    client: Option<(&str, &ClientConfig)>,
-    dry_run: bool,
-    options: &PlanOptions,
-) -> anyhow::Result<()> {
-    let client_config = client.map(|(_, config)| config);
-    let env = env();
-    let docker = docker_client()?;
-    let mut observed = Observed::load(&docker)?;
-    let visited = visit(graph, action, items, options);
-    observed.check_owners(&docker, map, graph, &visited)?;
-    // What only the run's env or the client settles is checked before anything changes, also in a dry run.
-    if matches!(action, Action::Create | Action::Startup | Action::Update) {
-        super::create_args::check_requests(map, &visited, client_config, &env)
-            .map_err(|e| anyhow!(e))?;
-    }
-    // startup keeps docker-map's meaning and leaves existing containers as they are, but says which of them no
-    // longer match their configuration.
-    if matches!(action, Action::Update | Action::Startup) {
-        observed
-            .check_updates(
-                &docker,
-                map,
-                graph,
-                &visited,
-                client_config,
-                &env,
-                &options.update,
-            )
-            .map_err(|e| anyhow!(e))?;
-        let mut outdated: Vec<_> = observed.outdated().iter().collect();
-        outdated.sort();
-        for (name, reasons) in outdated {
-            if action == Action::Update {
-                output::running(&format!(
-                    "docker: '{name}' is out of date: {}.",
-                    reasons.join(", ")
-                ));
-            } else {
-                output::warn(&format!(
-                    "'{name}' differs from its configuration ({}); startup leaves it as it is, \
-                     actions.update replaces it",
-                    reasons.join(", ")
-                ));
-            }
-        }
-    }
-    let state = |item: &Item| observed.state(map, item);
-    let steps = plan(map, graph, action, items, &state, options);
-    let schedule = schedule(graph, &steps);
-    if dry_run {
-        // Every line names where the step would happen: the client, its host and its engine.
-        let place = match client {
-            Some((name, _)) => format!("client {name}, {} {}", docker.host(), docker.engine()),
-            None => format!("{} {}", docker.host(), docker.engine()),
-        };
-        // In planned order, which a one-worker run follows; parallel workers interleave independent items.
-        for step in schedule.steps() {
-            output::running(&format!("docker: (dry run on {place}) {step}"));
-        }
-        if steps.is_empty() {
-            output::running(&format!("docker: (dry run on {place}) nothing to do"));
-        }
-        return Ok(());
-    }
-    for helper in observed.leftover_helpers(map) {
-        output::running(&format!(
-            "docker: Removing helper container '{helper}', left behind by an earlier run."
-        ));
-        super::execute::remove_helper(&docker, helper).map_err(|e| anyhow!(e))?;
-    }
-    execute(&docker, map, &schedule, client_config, &env, parallel(&env)).map(drop)
-}
-
-/// How many items of one dependency level run at once: `env.docker_parallel`, capped by `-z` when given.
-pub(crate) fn parallel(env: &crate::env::Env) -> usize {
-    match env.pool_size {
-        0 => env.docker_parallel.max(1),
-        cap => env.docker_parallel.clamp(1, cap),
-    }
 }
 
 /// Defines an action task that takes the selector, `instances` and `dry_run` (and `remove_persistent`, `remove_attached` when asked).

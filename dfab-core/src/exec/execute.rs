@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::anyhow;
@@ -297,47 +297,34 @@ fn run_parallel(
     worker_env.parallel = true;
     worker_env.linewise = true;
     let worker_env = Arc::new(worker_env);
-    let next = AtomicUsize::new(0);
-    let outcomes: Mutex<Vec<(usize, anyhow::Result<TaskValue>)>> = Mutex::default();
-    std::thread::scope(|scope| {
-        for _ in 0..pool {
-            scope.spawn(|| {
-                replace_env(Arc::clone(&worker_env));
-                loop {
-                    let index = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(host) = hosts.get(index) else { break };
-                    env_mut(|e| host_env(e, &invocation.name, Some(host)));
-                    let outcome = match invoke(invocation) {
-                        Err(error) if worker_env.skip_bad_hosts && is_unreachable(&error) => {
-                            Ok(skipped(&error))
-                        }
-                        other => other,
-                    };
-                    if let Err(error) = &outcome {
-                        output::abort(&output::error_message(error));
-                    }
-                    disconnect_eagerly(host);
-                    replace_env(Arc::clone(&worker_env));
-                    release_after_task(host);
-                    if let Ok(mut all) = outcomes.lock() {
-                        all.push((index, outcome));
-                    }
-                }
-            });
+    let outcomes = crate::pool::map_in_order(pool, &worker_env, hosts, |host| {
+        env_mut(|e| host_env(e, &invocation.name, Some(host)));
+        let outcome = match invoke(invocation) {
+            Err(error) if worker_env.skip_bad_hosts && is_unreachable(&error) => {
+                Ok(skipped(&error))
+            }
+            other => other,
+        };
+        if let Err(error) = &outcome {
+            output::abort(&output::error_message(error));
         }
+        disconnect_eagerly(host);
+        replace_env(Arc::clone(&worker_env));
+        release_after_task(host);
+        outcome
     });
-    let mut outcomes = outcomes
-        .into_inner()
-        .map_err(|_| anyhow!("a parallel worker panicked"))?;
-    outcomes.sort_by_key(|(index, _)| *index);
     let mut results = Results::new();
     let mut failed = false;
-    for (index, outcome) in outcomes {
+    for (host, outcome) in hosts.iter().zip(outcomes) {
         match outcome {
-            Ok(value) => {
-                results.insert(hosts[index].clone(), value);
+            Ok(Ok(value)) => {
+                results.insert(host.clone(), value);
             }
-            Err(_) => failed = true,
+            Ok(Err(_)) => failed = true,
+            Err(panicked) => {
+                output::abort(&format!("a parallel worker panicked: {}", panicked.0));
+                failed = true;
+            }
         }
     }
     if failed {

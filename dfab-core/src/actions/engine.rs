@@ -1,0 +1,95 @@
+//! Carrying out one action on one engine: observe it, check every request, plan, and run the plan (or print it).
+
+use anyhow::anyhow;
+
+use super::{execute, plan, schedule, visit, Action, Observed, PlanOptions};
+use crate::docker::docker_client;
+use crate::env::env;
+use crate::map::{ClientConfig, ContainerMap, Graph, Item};
+use crate::term::output;
+
+/// Plans and carries out `action` on the engine of the current host string (or the local engine).
+pub(crate) fn run_on_engine(
+    action: Action,
+    (map, graph): (&ContainerMap, &Graph),
+    items: &[Item],
+    client: Option<(&str, &ClientConfig)>,
+    dry_run: bool,
+    options: &PlanOptions,
+) -> anyhow::Result<()> {
+    let client_config = client.map(|(_, config)| config);
+    let env = env();
+    let docker = docker_client()?;
+    let mut observed = Observed::load(&docker)?;
+    let visited = visit(graph, action, items, options);
+    observed.check_owners(&docker, map, graph, &visited)?;
+    // What only the run's env or the client settles is checked before anything changes, also in a dry run.
+    if matches!(action, Action::Create | Action::Startup | Action::Update) {
+        super::create_args::check_requests(map, &visited, client_config, &env)
+            .map_err(|e| anyhow!(e))?;
+    }
+    // startup keeps docker-map's meaning and leaves existing containers as they are, but says which of them no
+    // longer match their configuration.
+    if matches!(action, Action::Update | Action::Startup) {
+        observed
+            .check_updates(
+                &docker,
+                map,
+                graph,
+                &visited,
+                client_config,
+                &env,
+                &options.update,
+            )
+            .map_err(|e| anyhow!(e))?;
+        let mut outdated: Vec<_> = observed.outdated().iter().collect();
+        outdated.sort();
+        for (name, reasons) in outdated {
+            if action == Action::Update {
+                output::running(&format!(
+                    "docker: '{name}' is out of date: {}.",
+                    reasons.join(", ")
+                ));
+            } else {
+                output::warn(&format!(
+                    "'{name}' differs from its configuration ({}); startup leaves it as it is, \
+                     actions.update replaces it",
+                    reasons.join(", ")
+                ));
+            }
+        }
+    }
+    let state = |item: &Item| observed.state(map, item);
+    let steps = plan(map, graph, action, items, &state, options);
+    let schedule = schedule(graph, &steps);
+    if dry_run {
+        // Every line names where the step would happen: the client, its host and its engine.
+        let place = match client {
+            Some((name, _)) => format!("client {name}, {} {}", docker.host(), docker.engine()),
+            None => format!("{} {}", docker.host(), docker.engine()),
+        };
+        // In planned order, which a one-worker run follows; parallel workers interleave independent items.
+        for step in schedule.steps() {
+            output::running(&format!("docker: (dry run on {place}) {step}"));
+        }
+        if steps.is_empty() {
+            output::running(&format!("docker: (dry run on {place}) nothing to do"));
+        }
+        return Ok(());
+    }
+    for helper in observed.leftover_helpers(map) {
+        output::running(&format!(
+            "docker: Removing helper container '{helper}', left behind by an earlier run."
+        ));
+        super::execute::remove_helper(&docker, helper).map_err(|e| anyhow!(e))?;
+    }
+    execute(&docker, map, &schedule, client_config, &env, parallel(&env)).map(drop)
+}
+
+/// How many items of one dependency level run at once: `env.docker_parallel`, capped by `-z` when given.
+pub(crate) fn parallel(env: &crate::env::Env) -> usize {
+    match env.pool_size {
+        0 => env.docker_parallel.max(1),
+        cap => env.docker_parallel.clamp(1, cap),
+    }
+}
