@@ -1,5 +1,6 @@
 //! The command line: options, task strings, `--set`, the rc file and the task list.
 
+mod command;
 mod completion;
 mod list;
 mod options;
@@ -7,6 +8,7 @@ mod rcfile;
 mod set;
 mod task_string;
 
+pub use command::Command;
 pub use completion::{script as completion_script, CompletedOption, Shell};
 pub use list::{indented_names, render_display, render_list};
 pub use options::{completed_options, help_text, ListFormat, Options, UsageError, USAGE};

@@ -4,466 +4,510 @@ use std::ffi::OsString;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::parser::ValueSource;
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use clap::{Arg, ArgAction, ArgMatches};
 
 use super::completion::{CompletedOption, Shell};
-use crate::env::{Env, EnvError};
+use super::Command as Request;
+use crate::env::{parse_value, Env, EnvError, EnvValue};
 
 /// The usage line printed by `--help` and before option errors.
 pub const USAGE: &str =
     "Usage: dfab [options] <command>[:arg1,arg2=val2,host=foo,hosts='h1;h2',...] ...";
 
-/// How an option's value lands in the env.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    /// Sets the key to true.
-    Flag,
-    /// Sets the key to false (`--no-pty`).
-    NegatedFlag,
-    /// Sets the key from a string.
-    Value,
-    /// Sets the key from an integer.
-    Int,
-    /// Appends to a list key (repeatable).
+/// What follows an option on the command line; clap checks it before anything runs.
+#[derive(Clone, Copy, Debug)]
+enum Takes {
+    /// Nothing: a flag.
+    Nothing,
+    /// One word.
+    Text,
+    /// One of these words.
+    Choice(&'static [&'static str]),
+    /// A whole number in this range (negative numbers are values, so `-t -5` is a bad timeout, not an option).
+    Number(u64, u64),
+    /// One word, and the option may be given again (`-i`, `--set`).
     Repeated,
-    /// Steers the run; no env key of its own.
-    Runner,
-    /// Steers the run and takes a value.
-    RunnerValue,
 }
 
-/// One option: its names, env key, kind, metavariable and help text.
+/// How an option changes the env, or that the runner reads it itself.
+#[derive(Clone, Copy, Debug)]
+enum Update {
+    /// A flag sets its key.
+    Flag(fn(&mut Env)),
+    /// A value converts to its key's type and sets it, or says what was expected.
+    Value(fn(&mut Env, &str) -> Result<(), EnvError>),
+    /// Steers the run (help, lists, `--set`, output levels): read from [`Options`], not copied into the env.
+    Runner,
+}
+
+/// One option: its names, what follows it, how it applies, and its help.
 #[derive(Debug)]
 struct Spec {
     short: Option<char>,
     long: Option<&'static str>,
-    key: &'static str,
-    kind: Kind,
+    /// clap's id for it: the env key it sets, or the runner's name for it.
+    id: &'static str,
+    takes: Takes,
+    update: Update,
     metavar: &'static str,
     help: &'static str,
 }
 
-impl Spec {
-    /// Whether a value follows the option on the command line.
-    fn takes_value(&self) -> bool {
-        !matches!(self.kind, Flag | NegatedFlag | Runner)
-    }
+/// Converts `value` to the type of the env key `key` and stores it in `slot`.
+fn set<T: EnvValue>(slot: &mut T, key: &str, value: &str) -> Result<(), EnvError> {
+    *slot = parse_value(key, value)?;
+    Ok(())
 }
 
-const fn spec(
-    short: Option<char>,
-    long: Option<&'static str>,
-    key: &'static str,
-    kind: Kind,
-    metavar: &'static str,
-    help: &'static str,
-) -> Spec {
-    Spec {
-        short,
-        long,
-        key,
-        kind,
-        metavar,
-        help,
-    }
-}
-
-use Kind::*;
+use Takes::*;
+use Update::*;
 
 /// Every option, in the order of Fabric's `--help`.
 const SPECS: &[Spec] = &[
-    spec(
-        Some('h'),
-        Some("help"),
-        "help",
-        Runner,
-        "",
-        "show this help message and exit",
-    ),
-    spec(
-        Some('d'),
-        Some("display"),
-        "display",
-        RunnerValue,
-        "NAME",
-        "print detailed info about command NAME",
-    ),
-    spec(
-        Some('F'),
-        Some("list-format"),
-        "list_format",
-        RunnerValue,
-        "FORMAT",
-        "formats --list, choices: short, normal, nested",
-    ),
-    spec(
-        Some('I'),
-        Some("initial-password-prompt"),
-        "initial_password_prompt",
-        Runner,
-        "",
-        "Force password prompt up-front",
-    ),
-    spec(
-        None,
-        Some("initial-sudo-password-prompt"),
-        "initial_sudo_password_prompt",
-        Runner,
-        "",
-        "Force sudo password prompt up-front",
-    ),
-    spec(
-        Some('l'),
-        Some("list"),
-        "list",
-        Runner,
-        "",
-        "print list of possible commands and exit",
-    ),
-    spec(
-        None,
-        Some("set"),
-        "set",
-        RunnerValue,
-        "KEY=VALUE,...",
-        "comma separated KEY=VALUE pairs to set Fab env vars",
-    ),
-    spec(
-        None,
-        Some("shortlist"),
-        "shortlist",
-        Runner,
-        "",
-        "alias for -F short --list",
-    ),
-    spec(
-        Some('V'),
-        Some("version"),
-        "version",
-        Runner,
-        "",
-        "show program's version number and exit",
-    ),
-    spec(
-        Some('a'),
-        Some("no_agent"),
-        "no_agent",
-        Flag,
-        "",
-        "don't use the running SSH agent",
-    ),
-    spec(
-        Some('A'),
-        Some("forward-agent"),
-        "forward_agent",
-        Flag,
-        "",
-        "forward local agent to remote end",
-    ),
-    spec(
-        None,
-        Some("abort-on-prompts"),
-        "abort_on_prompts",
-        Flag,
-        "",
-        "abort instead of prompting (for password, host, etc)",
-    ),
-    spec(
-        Some('c'),
-        Some("config"),
-        "rcfile",
-        Value,
-        "PATH",
-        "specify location of config file to use",
-    ),
-    spec(
-        None,
-        Some("colorize-errors"),
-        "colorize_errors",
-        Flag,
-        "",
-        "Color error output",
-    ),
-    spec(
-        None,
-        Some("completions"),
-        "completions",
-        RunnerValue,
-        "SHELL",
-        "print a completion script for tasks and options, choices: bash, zsh, fish",
-    ),
-    spec(
-        Some('D'),
-        Some("disable-known-hosts"),
-        "disable_known_hosts",
-        Flag,
-        "",
-        "do not load user known_hosts file",
-    ),
-    spec(
-        Some('e'),
-        Some("eagerly-disconnect"),
-        "eagerly_disconnect",
-        Flag,
-        "",
-        "disconnect from hosts as soon as possible",
-    ),
-    spec(
-        Some('f'),
-        Some("fabfile"),
-        "fabfile",
-        Value,
-        "PATH",
-        "fabfile to build and run, e.g. '../other/fabfile.rs' (dfab launcher)",
-    ),
-    spec(
-        Some('g'),
-        Some("gateway"),
-        "gateway",
-        Value,
-        "HOST",
-        "gateway host to connect through",
-    ),
-    spec(
-        None,
-        Some("gss-auth"),
-        "gss_auth",
-        Flag,
-        "",
-        "Use GSS-API authentication",
-    ),
-    spec(
-        None,
-        Some("gss-deleg"),
-        "gss_deleg",
-        Flag,
-        "",
-        "Delegate GSS-API client credentials or not",
-    ),
-    spec(
-        None,
-        Some("gss-kex"),
-        "gss_kex",
-        Flag,
-        "",
-        "Perform GSS-API Key Exchange and user authentication",
-    ),
-    spec(
-        None,
-        Some("hide"),
-        "hide",
-        RunnerValue,
-        "LEVELS",
-        "comma-separated list of output levels to hide",
-    ),
-    spec(
-        Some('H'),
-        Some("hosts"),
-        "hosts",
-        Value,
-        "HOSTS",
-        "comma-separated list of hosts to operate on",
-    ),
-    spec(
-        Some('i'),
-        None,
-        "key_filename",
-        Repeated,
-        "PATH",
-        "path to SSH private key file. May be repeated.",
-    ),
-    spec(
-        Some('k'),
-        Some("no-keys"),
-        "no_keys",
-        Flag,
-        "",
-        "don't load private key files from ~/.ssh/",
-    ),
-    spec(
-        None,
-        Some("keepalive"),
-        "keepalive",
-        Int,
-        "N",
-        "enables a keepalive every N seconds",
-    ),
-    spec(
-        None,
-        Some("linewise"),
-        "linewise",
-        Flag,
-        "",
-        "print line-by-line instead of byte-by-byte",
-    ),
-    spec(
-        Some('n'),
-        Some("connection-attempts"),
-        "connection_attempts",
-        Int,
-        "M",
-        "make M attempts to connect before giving up",
-    ),
-    spec(
-        None,
-        Some("no-pty"),
-        "always_use_pty",
-        NegatedFlag,
-        "",
-        "do not use pseudo-terminal in run/sudo",
-    ),
-    spec(
-        Some('p'),
-        Some("password"),
-        "password",
-        Value,
-        "PASSWORD",
-        "password for use with authentication and/or sudo",
-    ),
-    spec(
-        Some('P'),
-        Some("parallel"),
-        "parallel",
-        Flag,
-        "",
-        "default to parallel execution method",
-    ),
-    spec(
-        None,
-        Some("port"),
-        "port",
-        Int,
-        "PORT",
-        "SSH connection port",
-    ),
-    spec(
-        Some('r'),
-        Some("reject-unknown-hosts"),
-        "reject_unknown_hosts",
-        Flag,
-        "",
-        "reject unknown hosts",
-    ),
-    spec(
-        None,
-        Some("sudo-password"),
-        "sudo_password",
-        Value,
-        "SUDO_PASSWORD",
-        "password for use with sudo only",
-    ),
-    spec(
-        None,
-        Some("system-known-hosts"),
-        "system_known_hosts",
-        Value,
-        "SYSTEM_KNOWN_HOSTS",
-        "load system known_hosts file before reading user known_hosts",
-    ),
-    spec(
-        Some('R'),
-        Some("roles"),
-        "roles",
-        Value,
-        "ROLES",
-        "comma-separated list of roles to operate on",
-    ),
-    spec(
-        Some('s'),
-        Some("shell"),
-        "shell",
-        Value,
-        "SHELL",
-        "specify a new shell, defaults to '/bin/bash -l -c'",
-    ),
-    spec(
-        None,
-        Some("show"),
-        "show",
-        RunnerValue,
-        "LEVELS",
-        "comma-separated list of output levels to show",
-    ),
-    spec(
-        None,
-        Some("skip-bad-hosts"),
-        "skip_bad_hosts",
-        Flag,
-        "",
-        "skip over hosts that can't be reached",
-    ),
-    spec(
-        None,
-        Some("skip-unknown-tasks"),
-        "skip_unknown_tasks",
-        Flag,
-        "",
-        "skip over unknown tasks",
-    ),
-    spec(
-        None,
-        Some("ssh-config-path"),
-        "ssh_config_path",
-        Value,
-        "PATH",
-        "Path to SSH config file",
-    ),
-    spec(
-        Some('t'),
-        Some("timeout"),
-        "timeout",
-        Int,
-        "N",
-        "set connection timeout to N seconds",
-    ),
-    spec(
-        Some('T'),
-        Some("command-timeout"),
-        "command_timeout",
-        Int,
-        "N",
-        "set remote command timeout to N seconds",
-    ),
-    spec(
-        Some('u'),
-        Some("user"),
-        "user",
-        Value,
-        "USER",
-        "username to use when connecting to remote hosts",
-    ),
-    spec(
-        None,
-        Some("use-ssh-config"),
-        "use_ssh_config",
-        Flag,
-        "",
-        "read ~/.ssh/config (or --ssh-config-path) for host settings",
-    ),
-    spec(
-        Some('w'),
-        Some("warn-only"),
-        "warn_only",
-        Flag,
-        "",
-        "warn, instead of abort, when commands fail",
-    ),
-    spec(
-        Some('x'),
-        Some("exclude-hosts"),
-        "exclude_hosts",
-        Value,
-        "HOSTS",
-        "comma-separated list of hosts to exclude",
-    ),
-    spec(
-        Some('z'),
-        Some("pool-size"),
-        "pool_size",
-        Int,
-        "INT",
-        "number of concurrent processes to use in parallel mode",
-    ),
+    Spec {
+        short: Some('h'),
+        long: Some("help"),
+        id: "help",
+        takes: Nothing,
+        update: Runner,
+        metavar: "",
+        help: "show this help message and exit",
+    },
+    Spec {
+        short: Some('d'),
+        long: Some("display"),
+        id: "display",
+        takes: Text,
+        update: Runner,
+        metavar: "NAME",
+        help: "print detailed info about command NAME",
+    },
+    Spec {
+        short: Some('F'),
+        long: Some("list-format"),
+        id: "list_format",
+        takes: Choice(&["short", "normal", "nested"]),
+        update: Runner,
+        metavar: "FORMAT",
+        help: "formats --list, choices: short, normal, nested",
+    },
+    Spec {
+        short: Some('I'),
+        long: Some("initial-password-prompt"),
+        id: "initial_password_prompt",
+        takes: Nothing,
+        update: Runner,
+        metavar: "",
+        help: "Force password prompt up-front",
+    },
+    Spec {
+        short: None,
+        long: Some("initial-sudo-password-prompt"),
+        id: "initial_sudo_password_prompt",
+        takes: Nothing,
+        update: Runner,
+        metavar: "",
+        help: "Force sudo password prompt up-front",
+    },
+    Spec {
+        short: Some('l'),
+        long: Some("list"),
+        id: "list",
+        takes: Nothing,
+        update: Runner,
+        metavar: "",
+        help: "print list of possible commands and exit",
+    },
+    Spec {
+        short: None,
+        long: Some("set"),
+        id: "set",
+        takes: Repeated,
+        update: Runner,
+        metavar: "KEY=VALUE,...",
+        help: "comma separated KEY=VALUE pairs to set Fab env vars",
+    },
+    Spec {
+        short: None,
+        long: Some("shortlist"),
+        id: "shortlist",
+        takes: Nothing,
+        update: Runner,
+        metavar: "",
+        help: "alias for -F short --list",
+    },
+    Spec {
+        short: Some('V'),
+        long: Some("version"),
+        id: "version",
+        takes: Nothing,
+        update: Runner,
+        metavar: "",
+        help: "show program's version number and exit",
+    },
+    Spec {
+        short: Some('a'),
+        long: Some("no_agent"),
+        id: "no_agent",
+        takes: Nothing,
+        update: Flag(|e| e.no_agent = true),
+        metavar: "",
+        help: "don't use the running SSH agent",
+    },
+    Spec {
+        short: Some('A'),
+        long: Some("forward-agent"),
+        id: "forward_agent",
+        takes: Nothing,
+        update: Flag(|e| e.forward_agent = true),
+        metavar: "",
+        help: "forward local agent to remote end",
+    },
+    Spec {
+        short: None,
+        long: Some("abort-on-prompts"),
+        id: "abort_on_prompts",
+        takes: Nothing,
+        update: Flag(|e| e.abort_on_prompts = true),
+        metavar: "",
+        help: "abort instead of prompting (for password, host, etc)",
+    },
+    Spec {
+        short: Some('c'),
+        long: Some("config"),
+        id: "rcfile",
+        takes: Text,
+        update: Value(|e, v| set(&mut e.rcfile, "rcfile", v)),
+        metavar: "PATH",
+        help: "specify location of config file to use",
+    },
+    Spec {
+        short: None,
+        long: Some("colorize-errors"),
+        id: "colorize_errors",
+        takes: Nothing,
+        update: Flag(|e| e.colorize_errors = true),
+        metavar: "",
+        help: "Color error output",
+    },
+    Spec {
+        short: None,
+        long: Some("completions"),
+        id: "completions",
+        takes: Choice(&["bash", "zsh", "fish"]),
+        update: Runner,
+        metavar: "SHELL",
+        help: "print a completion script for tasks and options, choices: bash, zsh, fish",
+    },
+    Spec {
+        short: Some('D'),
+        long: Some("disable-known-hosts"),
+        id: "disable_known_hosts",
+        takes: Nothing,
+        update: Flag(|e| e.disable_known_hosts = true),
+        metavar: "",
+        help: "do not load user known_hosts file",
+    },
+    Spec {
+        short: Some('e'),
+        long: Some("eagerly-disconnect"),
+        id: "eagerly_disconnect",
+        takes: Nothing,
+        update: Flag(|e| e.eagerly_disconnect = true),
+        metavar: "",
+        help: "disconnect from hosts as soon as possible",
+    },
+    Spec {
+        short: Some('f'),
+        long: Some("fabfile"),
+        id: "fabfile",
+        takes: Text,
+        update: Value(|e, v| set(&mut e.fabfile, "fabfile", v)),
+        metavar: "PATH",
+        help: "fabfile to build and run, e.g. '../other/fabfile.rs' (dfab launcher)",
+    },
+    Spec {
+        short: Some('g'),
+        long: Some("gateway"),
+        id: "gateway",
+        takes: Text,
+        update: Value(|e, v| set(&mut e.gateway, "gateway", v)),
+        metavar: "HOST",
+        help: "gateway host to connect through",
+    },
+    Spec {
+        short: None,
+        long: Some("gss-auth"),
+        id: "gss_auth",
+        takes: Nothing,
+        update: Flag(|e| e.gss_auth = true),
+        metavar: "",
+        help: "Use GSS-API authentication",
+    },
+    Spec {
+        short: None,
+        long: Some("gss-deleg"),
+        id: "gss_deleg",
+        takes: Nothing,
+        update: Flag(|e| e.gss_deleg = true),
+        metavar: "",
+        help: "Delegate GSS-API client credentials or not",
+    },
+    Spec {
+        short: None,
+        long: Some("gss-kex"),
+        id: "gss_kex",
+        takes: Nothing,
+        update: Flag(|e| e.gss_kex = true),
+        metavar: "",
+        help: "Perform GSS-API Key Exchange and user authentication",
+    },
+    Spec {
+        short: None,
+        long: Some("hide"),
+        id: "hide",
+        takes: Text,
+        update: Runner,
+        metavar: "LEVELS",
+        help: "comma-separated list of output levels to hide",
+    },
+    Spec {
+        short: Some('H'),
+        long: Some("hosts"),
+        id: "hosts",
+        takes: Text,
+        update: Value(|e, v| set(&mut e.hosts, "hosts", v)),
+        metavar: "HOSTS",
+        help: "comma-separated list of hosts to operate on",
+    },
+    Spec {
+        short: Some('i'),
+        long: None,
+        id: "key_filename",
+        takes: Repeated,
+        update: Value(|e, v| {
+            e.key_filename.push(v.to_owned());
+            Ok(())
+        }),
+        metavar: "PATH",
+        help: "path to SSH private key file. May be repeated.",
+    },
+    Spec {
+        short: Some('k'),
+        long: Some("no-keys"),
+        id: "no_keys",
+        takes: Nothing,
+        update: Flag(|e| e.no_keys = true),
+        metavar: "",
+        help: "don't load private key files from ~/.ssh/",
+    },
+    Spec {
+        short: None,
+        long: Some("keepalive"),
+        id: "keepalive",
+        takes: Number(0, u64::MAX),
+        update: Value(|e, v| set(&mut e.keepalive, "keepalive", v)),
+        metavar: "N",
+        help: "enables a keepalive every N seconds",
+    },
+    Spec {
+        short: None,
+        long: Some("linewise"),
+        id: "linewise",
+        takes: Nothing,
+        update: Flag(|e| e.linewise = true),
+        metavar: "",
+        help: "print line-by-line instead of byte-by-byte",
+    },
+    Spec {
+        short: Some('n'),
+        long: Some("connection-attempts"),
+        id: "connection_attempts",
+        takes: Number(0, u64::MAX),
+        update: Value(|e, v| set(&mut e.connection_attempts, "connection_attempts", v)),
+        metavar: "M",
+        help: "make M attempts to connect before giving up",
+    },
+    Spec {
+        short: None,
+        long: Some("no-pty"),
+        id: "always_use_pty",
+        takes: Nothing,
+        update: Flag(|e| e.always_use_pty = false),
+        metavar: "",
+        help: "do not use pseudo-terminal in run/sudo",
+    },
+    Spec {
+        short: Some('p'),
+        long: Some("password"),
+        id: "password",
+        takes: Text,
+        update: Value(|e, v| set(&mut e.password, "password", v)),
+        metavar: "PASSWORD",
+        help: "password for use with authentication and/or sudo",
+    },
+    Spec {
+        short: Some('P'),
+        long: Some("parallel"),
+        id: "parallel",
+        takes: Nothing,
+        update: Flag(|e| e.parallel = true),
+        metavar: "",
+        help: "default to parallel execution method",
+    },
+    Spec {
+        short: None,
+        long: Some("port"),
+        id: "port",
+        takes: Number(1, 65535),
+        update: Value(|e, v| set(&mut e.port, "port", v)),
+        metavar: "PORT",
+        help: "SSH connection port",
+    },
+    Spec {
+        short: Some('r'),
+        long: Some("reject-unknown-hosts"),
+        id: "reject_unknown_hosts",
+        takes: Nothing,
+        update: Flag(|e| e.reject_unknown_hosts = true),
+        metavar: "",
+        help: "reject unknown hosts",
+    },
+    Spec {
+        short: None,
+        long: Some("sudo-password"),
+        id: "sudo_password",
+        takes: Text,
+        update: Value(|e, v| set(&mut e.sudo_password, "sudo_password", v)),
+        metavar: "SUDO_PASSWORD",
+        help: "password for use with sudo only",
+    },
+    Spec {
+        short: None,
+        long: Some("system-known-hosts"),
+        id: "system_known_hosts",
+        takes: Text,
+        update: Value(|e, v| set(&mut e.system_known_hosts, "system_known_hosts", v)),
+        metavar: "SYSTEM_KNOWN_HOSTS",
+        help: "load system known_hosts file before reading user known_hosts",
+    },
+    Spec {
+        short: Some('R'),
+        long: Some("roles"),
+        id: "roles",
+        takes: Text,
+        update: Value(|e, v| set(&mut e.roles, "roles", v)),
+        metavar: "ROLES",
+        help: "comma-separated list of roles to operate on",
+    },
+    Spec {
+        short: Some('s'),
+        long: Some("shell"),
+        id: "shell",
+        takes: Text,
+        update: Value(|e, v| set(&mut e.shell, "shell", v)),
+        metavar: "SHELL",
+        help: "specify a new shell, defaults to '/bin/bash -l -c'",
+    },
+    Spec {
+        short: None,
+        long: Some("show"),
+        id: "show",
+        takes: Text,
+        update: Runner,
+        metavar: "LEVELS",
+        help: "comma-separated list of output levels to show",
+    },
+    Spec {
+        short: None,
+        long: Some("skip-bad-hosts"),
+        id: "skip_bad_hosts",
+        takes: Nothing,
+        update: Flag(|e| e.skip_bad_hosts = true),
+        metavar: "",
+        help: "skip over hosts that can't be reached",
+    },
+    Spec {
+        short: None,
+        long: Some("skip-unknown-tasks"),
+        id: "skip_unknown_tasks",
+        takes: Nothing,
+        update: Flag(|e| e.skip_unknown_tasks = true),
+        metavar: "",
+        help: "skip over unknown tasks",
+    },
+    Spec {
+        short: None,
+        long: Some("ssh-config-path"),
+        id: "ssh_config_path",
+        takes: Text,
+        update: Value(|e, v| set(&mut e.ssh_config_path, "ssh_config_path", v)),
+        metavar: "PATH",
+        help: "Path to SSH config file",
+    },
+    Spec {
+        short: Some('t'),
+        long: Some("timeout"),
+        id: "timeout",
+        takes: Number(0, u64::MAX),
+        update: Value(|e, v| set(&mut e.timeout, "timeout", v)),
+        metavar: "N",
+        help: "set connection timeout to N seconds",
+    },
+    Spec {
+        short: Some('T'),
+        long: Some("command-timeout"),
+        id: "command_timeout",
+        takes: Number(0, u64::MAX),
+        update: Value(|e, v| set(&mut e.command_timeout, "command_timeout", v)),
+        metavar: "N",
+        help: "set remote command timeout to N seconds",
+    },
+    Spec {
+        short: Some('u'),
+        long: Some("user"),
+        id: "user",
+        takes: Text,
+        update: Value(|e, v| set(&mut e.user, "user", v)),
+        metavar: "USER",
+        help: "username to use when connecting to remote hosts",
+    },
+    Spec {
+        short: None,
+        long: Some("use-ssh-config"),
+        id: "use_ssh_config",
+        takes: Nothing,
+        update: Flag(|e| e.use_ssh_config = true),
+        metavar: "",
+        help: "read ~/.ssh/config (or --ssh-config-path) for host settings",
+    },
+    Spec {
+        short: Some('w'),
+        long: Some("warn-only"),
+        id: "warn_only",
+        takes: Nothing,
+        update: Flag(|e| e.warn_only = true),
+        metavar: "",
+        help: "warn, instead of abort, when commands fail",
+    },
+    Spec {
+        short: Some('x'),
+        long: Some("exclude-hosts"),
+        id: "exclude_hosts",
+        takes: Text,
+        update: Value(|e, v| set(&mut e.exclude_hosts, "exclude_hosts", v)),
+        metavar: "HOSTS",
+        help: "comma-separated list of hosts to exclude",
+    },
+    Spec {
+        short: Some('z'),
+        long: Some("pool-size"),
+        id: "pool_size",
+        takes: Number(0, u64::MAX),
+        update: Value(|e, v| set(&mut e.pool_size, "pool_size", v)),
+        metavar: "INT",
+        help: "number of concurrent processes to use in parallel mode",
+    },
 ];
 
 /// The `--list` formats.
@@ -480,22 +524,14 @@ pub enum ListFormat {
 /// The parsed command line.
 #[derive(Debug)]
 pub struct Options {
+    /// What the command line asks for.
+    pub command: Request,
     /// Task strings, in order.
     pub tasks: Vec<String>,
     /// Words after `--`.
     pub remainder: Vec<String>,
-    /// `-h`.
-    pub help: bool,
-    /// `-V`.
-    pub version: bool,
-    /// `-l` or `--shortlist`.
-    pub list: bool,
-    /// `-F`, or short for `--shortlist`.
+    /// `-F`, or short for `--shortlist`: the format of `--list` and of the list shown after an unknown task.
     pub list_format: ListFormat,
-    /// `-d NAME`.
-    pub display: Option<String>,
-    /// `--completions SHELL`.
-    pub completions: Option<Shell>,
     /// `-f PATH`, the fabfile the `dfab` launcher builds.
     pub fabfile: Option<String>,
     /// `-I`.
@@ -510,7 +546,7 @@ pub struct Options {
     pub show: Vec<String>,
     /// `-c`, when given.
     pub rcfile: Option<String>,
-    /// Env-backed options given on the command line: key and value as typed (`None` for flags).
+    /// Env-backed options given on the command line, each with its value (`None` for flags).
     given: Vec<(&'static Spec, Option<String>)>,
 }
 
@@ -532,12 +568,15 @@ pub fn completed_options() -> Vec<CompletedOption> {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-fn id(spec: &Spec) -> &'static str {
-    spec.key
+impl Spec {
+    /// Whether a value follows the option on the command line.
+    fn takes_value(&self) -> bool {
+        !matches!(self.takes, Nothing)
+    }
 }
 
-fn command() -> Command {
-    let mut cmd = Command::new("dfab")
+fn command() -> clap::Command {
+    let mut cmd = clap::Command::new("dfab")
         .disable_help_flag(true)
         .disable_version_flag(true)
         .infer_long_args(true)
@@ -549,7 +588,7 @@ fn command() -> Command {
                 .action(ArgAction::Append),
         );
     for s in SPECS {
-        let mut arg = Arg::new(id(s)).value_name(if s.metavar.is_empty() {
+        let mut arg = Arg::new(s.id).value_name(if s.metavar.is_empty() {
             "VALUE"
         } else {
             s.metavar
@@ -560,26 +599,15 @@ fn command() -> Command {
         if let Some(l) = s.long {
             arg = arg.long(l);
         }
-        arg = match s.kind {
-            Flag | NegatedFlag | Runner => arg.action(ArgAction::SetTrue),
+        arg = match s.takes {
+            Nothing => arg.action(ArgAction::SetTrue),
+            Text => arg.action(ArgAction::Set),
+            Choice(words) => arg.action(ArgAction::Set).value_parser(words.to_vec()),
+            Number(min, max) => arg
+                .action(ArgAction::Set)
+                .allow_negative_numbers(true)
+                .value_parser(clap::value_parser!(u64).range(min..=max)),
             Repeated => arg.action(ArgAction::Append),
-            // Negative numbers are values here (`-t -5` is a bad timeout, not an option `-5`).
-            Int if s.key == "port" => arg
-                .action(ArgAction::Set)
-                .allow_negative_numbers(true)
-                .value_parser(clap::value_parser!(u64).range(1..=65535)),
-            Int => arg
-                .action(ArgAction::Set)
-                .allow_negative_numbers(true)
-                .value_parser(clap::value_parser!(u64)),
-            Value | RunnerValue if s.key == "list_format" => arg
-                .action(ArgAction::Set)
-                .value_parser(["short", "normal", "nested"]),
-            Value | RunnerValue if s.key == "completions" => arg
-                .action(ArgAction::Set)
-                .value_parser(["bash", "zsh", "fish"]),
-            Value | RunnerValue if s.key == "set" => arg.action(ArgAction::Append),
-            Value | RunnerValue => arg.action(ArgAction::Set),
         };
         cmd = cmd.arg(arg);
     }
@@ -606,6 +634,14 @@ fn option_name(context: Option<&ContextValue>) -> String {
             (None, None) => word.to_owned(),
         })
         .unwrap_or_else(|| word.to_owned())
+}
+
+/// The option named `-x` or `--name`.
+fn spec_named(name: &str) -> Option<&'static Spec> {
+    SPECS.iter().find(|s| match name.strip_prefix("--") {
+        Some(long) => s.long == Some(long),
+        None => s.short.is_some_and(|c| name == format!("-{c}")),
+    })
 }
 
 /// The long options an abbreviation such as `--p` could mean, when it could mean more than one (optparse's list).
@@ -654,13 +690,19 @@ fn usage_error(err: clap::Error) -> UsageError {
                 option_name(arg)
             )
         }
-        ErrorKind::ValueValidation if option_name(arg) == "--port" => {
-            format!("option --port: invalid port: '{value}' (expected 1 to 65535)")
+        ErrorKind::ValueValidation => {
+            match spec_named(&option_name(arg)).map(|s| (s.takes, s.metavar)) {
+                Some((Number(min, max), metavar)) if max < u64::MAX => format!(
+                    "option {}: invalid {}: '{value}' (expected {min} to {max})",
+                    option_name(arg),
+                    metavar.to_lowercase()
+                ),
+                _ => format!(
+                    "option {}: invalid integer value: '{value}'",
+                    option_name(arg)
+                ),
+            }
         }
-        ErrorKind::ValueValidation => format!(
-            "option {}: invalid integer value: '{value}'",
-            option_name(arg)
-        ),
         ErrorKind::NoEquals
         | ErrorKind::TooManyValues
         | ErrorKind::TooFewValues
@@ -715,28 +757,37 @@ impl Options {
         };
         let mut given = Vec::new();
         for s in SPECS {
-            if matches.value_source(id(s)) != Some(ValueSource::CommandLine) {
+            if matches!(s.update, Runner)
+                || matches.value_source(s.id) != Some(ValueSource::CommandLine)
+            {
                 continue;
             }
-            match s.kind {
-                Flag | NegatedFlag => given.push((s, None)),
-                Value => given.push((s, one(id(s)))),
-                Int => given.push((s, matches.get_one::<u64>(id(s)).map(u64::to_string))),
-                Repeated => {
-                    given.extend(strings(&matches, id(s)).into_iter().map(|v| (s, Some(v))))
-                }
-                Runner | RunnerValue => {}
+            match s.takes {
+                Nothing => given.push((s, None)),
+                Number(..) => given.push((s, matches.get_one::<u64>(s.id).map(u64::to_string))),
+                Text | Choice(_) => given.push((s, one(s.id))),
+                Repeated => given.extend(strings(&matches, s.id).into_iter().map(|v| (s, Some(v)))),
             }
         }
+        // The first of these the command line holds decides what the run does.
+        let command = if flag("help") {
+            Request::Help
+        } else if flag("version") {
+            Request::Version
+        } else if let Some(shell) = one("completions").and_then(|name| Shell::from_name(&name)) {
+            Request::Completions(shell)
+        } else if flag("list") || shortlist {
+            Request::List(list_format)
+        } else if let Some(name) = one("display") {
+            Request::Display(name)
+        } else {
+            Request::Run
+        };
         Ok(Options {
+            command,
             tasks: strings(&matches, "tasks"),
             remainder: strings(&matches, "remainder"),
-            help: flag("help"),
-            version: flag("version"),
-            list: flag("list") || shortlist,
             list_format,
-            display: one("display"),
-            completions: one("completions").and_then(|name| Shell::from_name(&name)),
             fabfile: one("fabfile"),
             initial_password_prompt: flag("initial_password_prompt"),
             initial_sudo_password_prompt: flag("initial_sudo_password_prompt"),
@@ -751,16 +802,10 @@ impl Options {
     /// Copies the options given on the command line into the env (options not given leave it alone).
     pub fn apply_to(&self, env: &mut Env) -> Result<(), EnvError> {
         for (s, value) in &self.given {
-            match (s.kind, value) {
-                (Flag, _) => env.set_str(s.key, "true")?,
-                (NegatedFlag, _) => env.set_str(s.key, "false")?,
-                (Repeated, Some(v)) => {
-                    let mut list = env.key_filename.clone();
-                    list.push(v.clone());
-                    env.key_filename = list;
-                }
-                (_, Some(v)) => env.set_str(s.key, v)?,
-                (_, None) => {}
+            match (s.update, value) {
+                (Flag(update), _) => update(env),
+                (Value(update), Some(value)) => update(env, value)?,
+                (Value(_), None) | (Runner, _) => {}
             }
         }
         Ok(())
@@ -840,15 +885,26 @@ mod tests {
 
     #[test]
     fn list_formats() {
+        let command = |args: &[&str]| parse(args).unwrap().command;
         assert_eq!(
-            parse(&["--shortlist", "-F", "nested"]).unwrap().list_format,
-            ListFormat::Short
+            command(&["--shortlist", "-F", "nested"]),
+            Request::List(ListFormat::Short)
         );
         assert_eq!(
-            parse(&["-l", "-F", "nested"]).unwrap().list_format,
-            ListFormat::Nested
+            command(&["-l", "-F", "nested"]),
+            Request::List(ListFormat::Nested)
         );
-        assert_eq!(parse(&["-l"]).unwrap().list_format, ListFormat::Normal);
+        assert_eq!(command(&["-l"]), Request::List(ListFormat::Normal));
+        assert_eq!(command(&["-l", "-h"]), Request::Help);
+        assert_eq!(
+            command(&["-d", "deploy", "-l"]),
+            Request::List(ListFormat::Normal)
+        );
+        assert_eq!(
+            command(&["-d", "deploy"]),
+            Request::Display("deploy".into())
+        );
+        assert_eq!(command(&["deploy"]), Request::Run);
     }
 
     #[test]

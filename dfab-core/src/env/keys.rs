@@ -38,6 +38,19 @@ pub enum EnvError {
     EmptyKey,
 }
 
+/// Converts the string `value` for the env key `key` to the key's type; a secret's value is never repeated.
+pub fn parse_value<T: EnvValue>(key: &str, value: &str) -> Result<T, EnvError> {
+    T::parse_env(value).map_err(|expected| EnvError::BadString {
+        key: key.into(),
+        value: if super::is_secret(key) {
+            "<hidden>".into()
+        } else {
+            value.into()
+        },
+        expected,
+    })
+}
+
 macro_rules! env_keys {
     ($( $(#[doc = $doc:literal])* $name:ident : $ty:ty = $default:expr, )*) => {
         /// The settings every task sees: Fabric's `env`.
@@ -95,15 +108,7 @@ macro_rules! env_keys {
             pub fn set_str(&mut self, key: &str, value: &str) -> Result<(), EnvError> {
                 match key {
                     "" => return Err(EnvError::EmptyKey),
-                    $( stringify!($name) => {
-                        self.$name = <$ty as EnvValue>::parse_env(value).map_err(|expected| {
-                            EnvError::BadString {
-                                key: key.into(),
-                                value: if super::is_secret(key) { "<hidden>".into() } else { value.into() },
-                                expected,
-                            }
-                        })?;
-                    } )*
+                    $( stringify!($name) => self.$name = parse_value(key, value)?, )*
                     _ => {
                         self.extra.insert(key.into(), Value::String(value.into()));
                     }

@@ -14,7 +14,7 @@ pub use env_value::EnvValue;
 pub use guards::{
     cd, hide, lcd, path, prefix, quiet, settings, shell_env, show, warn_only, EnvChange, Guard,
 };
-pub use keys::{Env, EnvError};
+pub use keys::{parse_value, Env, EnvError};
 pub use local_user::local_user;
 pub use output_levels::{Level, OutputLevels};
 pub use secret::is_secret;

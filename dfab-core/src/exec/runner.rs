@@ -8,12 +8,12 @@ use anyhow::{anyhow, Context};
 
 use super::execute::{registry, run, Invocation};
 use crate::cli::{
-    apply_rcfile, apply_set, help_text, indented_names, render_display, render_list, Options,
-    TaskString, USAGE,
+    apply_rcfile, apply_set, help_text, indented_names, render_display, render_list, Command,
+    Options, TaskString, USAGE,
 };
 use crate::env::{env, env_mut, replace_env, Env, EnvChange, Level};
 use crate::task::{
-    check_param, BoundArgs, ExecMode, FromArg, ParamKind, ParamSpec, TaskDef, TaskValue,
+    check_param, BoundArgs, ExecMode, FromArg, ParamKind, ParamSpec, Registry, TaskDef, TaskValue,
 };
 use crate::term::output::{self, Stream};
 
@@ -36,20 +36,8 @@ use crate::term::output::{self, Stream};
 pub struct Runner {
     doc: Option<&'static str>,
     setup: Option<EnvChange>,
-}
-
-/// How a run ends before or instead of running tasks.
-enum Stop {
-    /// Exit at once with this status.
-    Exit(u8),
-    /// Print the abort block and exit 1.
-    Abort(anyhow::Error),
-}
-
-impl From<anyhow::Error> for Stop {
-    fn from(error: anyhow::Error) -> Stop {
-        Stop::Abort(error)
-    }
+    /// The name the program was started under, for `--completions`.
+    program: Option<String>,
 }
 
 impl Runner {
@@ -80,26 +68,28 @@ impl Runner {
     }
 
     /// Runs with the process's arguments and returns the exit status.
-    pub fn run(self) -> ExitCode {
+    pub fn run(mut self) -> ExitCode {
         raise_open_file_limit();
-        self.run_with(std::env::args_os().skip(1))
+        let mut args = std::env::args_os();
+        self.program = args
+            .next()
+            .map(std::path::PathBuf::from)
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+        self.run_with(args)
     }
 
     /// Runs with the given arguments (without the program name) and returns the exit status.
     pub fn run_with(self, args: impl IntoIterator<Item = OsString>) -> ExitCode {
-        let status = match self.start(args) {
-            Ok(()) => 0,
-            Err(Stop::Exit(status)) => status,
-            Err(Stop::Abort(error)) => {
-                output::abort(&output::error_message(&error));
-                1
-            }
-        };
+        let status = self.start(args).unwrap_or_else(|error| {
+            output::abort(&output::error_message(&error));
+            ExitCode::FAILURE
+        });
         crate::ssh::disconnect_all();
-        ExitCode::from(status)
+        status
     }
 
-    fn start(self, args: impl IntoIterator<Item = OsString>) -> Result<(), Stop> {
+    /// Does what the command line asks; an error is the run's abort (exit status 1).
+    fn start(mut self, args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode> {
         let options = match Options::parse(args) {
             Ok(options) => options,
             Err(error) => {
@@ -107,101 +97,118 @@ impl Runner {
                     Stream::Stderr,
                     &format!("{USAGE}\n\ndfab: error: {error}\n"),
                 );
-                return Err(Stop::Exit(2));
+                return Ok(ExitCode::from(2));
             }
         };
-        if options.help {
-            output::write(Stream::Stdout, &help_text());
-            return Err(Stop::Exit(0));
-        }
-        if options.version {
-            output::write(
+        match &options.command {
+            Command::Help => output::write(Stream::Stdout, &help_text()),
+            Command::Version => output::write(
                 Stream::Stdout,
                 &format!("dfab {}\n", env!("CARGO_PKG_VERSION")),
-            );
-            return Err(Stop::Exit(0));
-        }
-        if let Some(shell) = options.completions {
-            let program = std::env::args_os()
-                .next()
-                .map(std::path::PathBuf::from)
-                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .unwrap_or_else(|| "dfab".into());
-            output::write(
+            ),
+            Command::Completions(shell) => output::write(
                 Stream::Stdout,
-                &crate::cli::completion_script(shell, &program, &crate::cli::completed_options()),
-            );
-            return Err(Stop::Exit(0));
-        }
-        replace_env(Arc::new(build_env(&options)?));
-
-        let registry = registry()?;
-        if let Some(setup) = self.setup {
-            env_mut(setup);
-        }
-        let nothing_requested = options.tasks.is_empty()
-            && options.remainder.is_empty()
-            && !options.list
-            && options.display.is_none()
-            && registry.top_default().is_none();
-        if nothing_requested {
-            output::write(Stream::Stdout, &help_text());
-            return Err(Stop::Exit(1));
-        }
-        if registry.is_empty() && options.remainder.is_empty() {
-            return Err(anyhow!("Fabfile didn't contain any commands!").into());
-        }
-        if options.list {
-            output::write(
-                Stream::Stdout,
-                &render_list(registry, options.list_format, self.doc, list_width()),
-            );
-            return Err(Stop::Exit(0));
-        }
-        if let Some(name) = &options.display {
-            let def = registry.resolve(name).ok_or_else(|| {
-                anyhow!(
-                    "Task '{name}' does not appear to exist. Valid task names:\n{}",
-                    indented_names(registry)
-                )
-            })?;
-            let mut shown = render_display(name, def);
-            if registry.replaces_builtin(name) {
-                shown.insert_str(
-                    shown.len() - 1,
-                    "    (This task replaces dfab's built-in task of the same name.)\n",
+                &crate::cli::completion_script(
+                    *shell,
+                    self.program.as_deref().unwrap_or("dfab"),
+                    &crate::cli::completed_options(),
+                ),
+            ),
+            Command::List(format) => {
+                let registry = self.prepare(&options)?;
+                must_have_tasks(registry, &options)?;
+                output::write(
+                    Stream::Stdout,
+                    &render_list(registry, *format, self.doc, list_width()),
                 );
             }
-            output::write(Stream::Stdout, &shown);
-            return Err(Stop::Exit(0));
-        }
-
-        let plan = plan(&options, registry)?;
-        let json = plan.iter().any(|step| {
-            matches!(step, Step::Run(invocation)
-                if invocation.call.kwargs.0.iter().any(|(k, v)| k == "format" && v == "json"))
-        });
-        if json {
-            output::reserve_stdout_for_json();
-        }
-        prompt_passwords(&options)?;
-        let count = plan.len();
-        for (index, step) in plan.into_iter().enumerate() {
-            match step {
-                Step::Run(invocation) => {
-                    super::execute::set_last_task(index + 1 == count);
-                    let outcome = run(&invocation);
-                    super::execute::set_last_task(false);
-                    outcome?;
+            Command::Display(name) => {
+                let registry = self.prepare(&options)?;
+                must_have_tasks(registry, &options)?;
+                output::write(Stream::Stdout, &display(registry, name)?);
+            }
+            Command::Run => {
+                let registry = self.prepare(&options)?;
+                if options.tasks.is_empty()
+                    && options.remainder.is_empty()
+                    && registry.top_default().is_none()
+                {
+                    output::write(Stream::Stdout, &help_text());
+                    return Ok(ExitCode::FAILURE);
                 }
-                Step::Unknown(name) => {
-                    output::warn(&format!("'{name}' is not callable or a valid task name"))
-                }
+                must_have_tasks(registry, &options)?;
+                return run_tasks(&options, registry);
             }
         }
-        output::status("\nDone.");
-        Ok(())
+        Ok(ExitCode::SUCCESS)
     }
+
+    /// Builds the run's env from the command line and the fabfile's setup, and returns the tasks on offer.
+    fn prepare(&mut self, options: &Options) -> anyhow::Result<&'static Registry> {
+        replace_env(Arc::new(build_env(options)?));
+        let registry = registry()?;
+        if let Some(setup) = self.setup.take() {
+            env_mut(setup);
+        }
+        Ok(registry)
+    }
+}
+
+/// Fabric's abort for a fabfile without tasks (unless only `-- command` is asked for).
+fn must_have_tasks(registry: &Registry, options: &Options) -> anyhow::Result<()> {
+    if registry.is_empty() && options.remainder.is_empty() {
+        anyhow::bail!("Fabfile didn't contain any commands!");
+    }
+    Ok(())
+}
+
+/// `-d NAME`: the task's signature and docstring.
+fn display(registry: &Registry, name: &str) -> anyhow::Result<String> {
+    let def = registry.resolve(name).ok_or_else(|| {
+        anyhow!(
+            "Task '{name}' does not appear to exist. Valid task names:\n{}",
+            indented_names(registry)
+        )
+    })?;
+    let mut shown = render_display(name, def);
+    if registry.replaces_builtin(name) {
+        shown.insert_str(
+            shown.len() - 1,
+            "    (This task replaces dfab's built-in task of the same name.)\n",
+        );
+    }
+    Ok(shown)
+}
+
+/// Checks every task string, then runs the tasks in order; `Done.` at the end.
+fn run_tasks(options: &Options, registry: &Registry) -> anyhow::Result<ExitCode> {
+    let Some(plan) = plan(options, registry)? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let json = plan.iter().any(|step| {
+        matches!(step, Step::Run(invocation)
+            if invocation.call.kwargs.0.iter().any(|(k, v)| k == "format" && v == "json"))
+    });
+    if json {
+        output::reserve_stdout_for_json();
+    }
+    prompt_passwords(options)?;
+    let count = plan.len();
+    for (index, step) in plan.into_iter().enumerate() {
+        match step {
+            Step::Run(invocation) => {
+                super::execute::set_last_task(index + 1 == count);
+                let outcome = run(&invocation);
+                super::execute::set_last_task(false);
+                outcome?;
+            }
+            Step::Unknown(name) => {
+                output::warn(&format!("'{name}' is not callable or a valid task name"))
+            }
+        }
+    }
+    output::status("\nDone.");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// One entry of the run: a checked invocation, or an unknown name skipped under `--skip-unknown-tasks`.
@@ -210,8 +217,9 @@ enum Step {
     Unknown(String),
 }
 
-/// Resolves and checks every task string before anything runs.
-fn plan(options: &Options, registry: &crate::task::Registry) -> Result<Vec<Step>, Stop> {
+/// Resolves and checks every task string before anything runs; `None` when unknown tasks were reported (and the
+/// task list shown) instead.
+fn plan(options: &Options, registry: &Registry) -> anyhow::Result<Option<Vec<Step>>> {
     let env = env();
     let mut calls: Vec<TaskString> = options.tasks.iter().map(|t| TaskString::parse(t)).collect();
     if calls.is_empty() && options.remainder.is_empty() {
@@ -234,7 +242,7 @@ fn plan(options: &Options, registry: &crate::task::Registry) -> Result<Vec<Step>
             Stream::Stdout,
             &render_list(registry, options.list_format, None, list_width()),
         );
-        return Err(Stop::Exit(1));
+        return Ok(None);
     }
     for host in env.hosts.iter().chain(&env.exclude_hosts) {
         crate::ssh::HostString::parse(host)
@@ -246,7 +254,7 @@ fn plan(options: &Options, registry: &crate::task::Registry) -> Result<Vec<Step>
             Some(def) => Ok(Step::Run(Box::new(Invocation::new(def, call)?))),
             None => Ok(Step::Unknown(call.name)),
         })
-        .collect::<Result<Vec<Step>, Stop>>()?;
+        .collect::<anyhow::Result<Vec<Step>>>()?;
     if !options.remainder.is_empty() {
         let call = TaskString {
             name: REMAINDER.name.to_owned(),
@@ -255,7 +263,7 @@ fn plan(options: &Options, registry: &crate::task::Registry) -> Result<Vec<Step>
         };
         steps.push(Step::Run(Box::new(Invocation::new(&REMAINDER, call)?)));
     }
-    Ok(steps)
+    Ok(Some(steps))
 }
 
 /// `dfab -- cmd`: the words after `--`, run with `run()` on every host, after the named tasks.
