@@ -317,8 +317,12 @@ fn create_requests_follow_the_reference() {
         serde_json::json!([{"HostIp": "10.0.0.21", "HostPort": "8443"}])
     );
     let error = create_body(&map, "web", None, "nginx", None, &Env::default()).unwrap_err();
+    assert!(matches!(
+        &error,
+        dfab_core::actions::RequestError::UnknownInterface { port, alias } if port == "443" && alias == "private"
+    ));
     assert_eq!(
-        error,
+        error.to_string(),
         "port 443 is published on interface 'private', which the client does not define"
     );
     // A misspelt option is refused when the map loads, with its position, not in the middle of a run.

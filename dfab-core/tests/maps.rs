@@ -552,7 +552,7 @@ fn tags_resolve_from_the_env() {
     let uploads = map.volumes["uploads"].default_path.clone().unwrap();
     assert!(matches!(uploads, Text::EnvLazy { .. }));
     assert_eq!(
-        uploads.resolve(&env).unwrap_err(),
+        uploads.resolve(&env).unwrap_err().to_string(),
         "!env_lazy at 3:22: env key 'uploads_path' is not set"
     );
     env.extra.insert("uploads_path".into(), "/data/up".into());

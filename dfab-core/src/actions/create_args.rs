@@ -5,6 +5,7 @@ use serde_json::{json, Map, Value};
 
 use bollard::models::{ContainerCreateBody, EndpointIpamConfig, EndpointSettings};
 
+use super::errors::{RequestError, RequestProblems};
 use crate::env::Env;
 use crate::map::{
     config_image, container_name, hostname, network_name, translate, volume_name, Bind, Block,
@@ -12,8 +13,8 @@ use crate::map::{
     Text,
 };
 
-fn resolve(text: &Text, env: &Env) -> Result<String, String> {
-    text.resolve(env)
+fn resolve(text: &Text, env: &Env) -> Result<String, RequestError> {
+    Ok(text.resolve(env)?)
 }
 
 /// The host path of `alias` for `instance` (`default` when there is none), joined to the host root when
@@ -23,7 +24,7 @@ fn host_path(
     alias: &str,
     instance: Option<&str>,
     env: &Env,
-) -> Result<String, String> {
+) -> Result<String, RequestError> {
     let path = match map.host.get(alias) {
         Some(HostPath::Single(text)) => resolve(text, env)?,
         Some(HostPath::PerInstance(paths)) => {
@@ -31,15 +32,18 @@ fn host_path(
             let text = paths
                 .get(key)
                 .or_else(|| paths.get("default"))
-                .ok_or_else(|| format!("host volume '{alias}' has no path for instance '{key}'"))?;
+                .ok_or_else(|| RequestError::NoInstancePath {
+                    alias: alias.to_owned(),
+                    instance: key.to_owned(),
+                })?;
             resolve(text, env)?
         }
-        None => return Err(format!("host volume '{alias}' is not in the host section")),
+        None => return Err(RequestError::NotInHostSection(alias.to_owned())),
     };
     rooted(map, &path, env)
 }
 
-fn rooted(map: &ContainerMap, path: &str, env: &Env) -> Result<String, String> {
+fn rooted(map: &ContainerMap, path: &str, env: &Env) -> Result<String, RequestError> {
     match &map.host_root {
         Some(root) if !path.starts_with('/') => Ok(format!(
             "{}/{}",
@@ -50,12 +54,12 @@ fn rooted(map: &ContainerMap, path: &str, env: &Env) -> Result<String, String> {
     }
 }
 
-fn volume_path(map: &ContainerMap, alias: &str, env: &Env) -> Result<String, String> {
+fn volume_path(map: &ContainerMap, alias: &str, env: &Env) -> Result<String, RequestError> {
     let text = map
         .volumes
         .get(alias)
         .and_then(|v| v.default_path.as_ref())
-        .ok_or_else(|| format!("volume '{alias}' has no path in the volumes section"))?;
+        .ok_or_else(|| RequestError::NoVolumePath(alias.to_owned()))?;
     resolve(text, env)
 }
 
@@ -101,7 +105,7 @@ pub(crate) fn endpoint_settings(
     map: &ContainerMap,
     endpoint: &Endpoint,
     env: &Env,
-) -> Result<EndpointSettings, String> {
+) -> Result<EndpointSettings, RequestError> {
     let aliases = endpoint
         .aliases
         .iter()
@@ -144,7 +148,7 @@ pub fn check_requests(
     items: &[Item],
     client: Option<&ClientConfig>,
     env: &Env,
-) -> Result<(), String> {
+) -> Result<(), RequestProblems> {
     let mut problems: Vec<String> = Vec::new();
     for item in items {
         let Item::Container { config, instance } = item else {
@@ -153,7 +157,9 @@ pub fn check_requests(
         let at = map.container(config).map(|c| c.at).unwrap_or_default();
         let name = container_name(&map.name, config, instance.as_deref());
         let problem = match config_image(map, config, env) {
-            Ok(image) => create_body(map, config, instance.as_deref(), &image, client, env).err(),
+            Ok(image) => create_body(map, config, instance.as_deref(), &image, client, env)
+                .err()
+                .map(|e| e.to_string()),
             Err(e) => Some(format!("image: {e}")),
         };
         if let Some(problem) = problem {
@@ -169,7 +175,7 @@ pub fn check_requests(
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(problems.join("\n"))
+        Err(RequestProblems(problems))
     }
 }
 
@@ -184,10 +190,10 @@ pub fn create_body(
     image: &str,
     client: Option<&ClientConfig>,
     env: &Env,
-) -> Result<ContainerCreateBody, String> {
+) -> Result<ContainerCreateBody, RequestError> {
     let config = map
         .container(config_name)
-        .ok_or_else(|| format!("no container configuration '{config_name}'"))?;
+        .ok_or_else(|| RequestError::NoConfiguration(config_name.to_owned()))?;
     let name = container_name(&map.name, config_name, instance);
     let mut body = Map::new();
     let mut host = Map::new();
@@ -343,7 +349,10 @@ pub fn create_body(
                         }
                     });
                     let text = table.and_then(|t| t.get(alias)).ok_or_else(|| {
-                        format!("port {} is published on interface '{alias}', which the client does not define", port.exposed)
+                        RequestError::UnknownInterface {
+                            port: port.exposed.to_string(),
+                            alias: alias.clone(),
+                        }
                     })?;
                     resolve(text, env)?
                 }
@@ -400,7 +409,10 @@ pub fn create_body(
                 .get_or_insert_with(Vec::new)
                 .extend(links.iter().cloned());
         }
-        let endpoint = serde_json::to_value(endpoint).map_err(|e| e.to_string())?;
+        let endpoint = serde_json::to_value(endpoint).map_err(|e| RequestError::DoesNotFit {
+            config: config_name.to_owned(),
+            reason: e.to_string(),
+        })?;
         body.insert(
             "NetworkingConfig".into(),
             json!({"EndpointsConfig": {network: endpoint}}),
@@ -425,8 +437,12 @@ pub fn create_body(
     ];
     for (block, options) in options {
         for (key, value) in options {
-            let field = translate(block, key, value)
-                .map_err(|e| format!("{config_name}.{}.{key}: {e}", block.key()))?;
+            let field = translate(block, key, value).map_err(|reason| RequestError::Option {
+                config: config_name.to_owned(),
+                block: block.key(),
+                key: key.clone(),
+                reason,
+            })?;
             let Some(field) = field else {
                 continue;
             };
@@ -458,8 +474,9 @@ pub fn create_body(
     {
         labels.insert(OWNER_LABEL.into(), json!(map.name));
     }
-    serde_json::from_value(Value::Object(body)).map_err(|e| {
-        format!("{config_name}: the create request does not fit the engine's API: {e}")
+    serde_json::from_value(Value::Object(body)).map_err(|e| RequestError::DoesNotFit {
+        config: config_name.to_owned(),
+        reason: e.to_string(),
     })
 }
 

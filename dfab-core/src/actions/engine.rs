@@ -1,7 +1,5 @@
 //! Carrying out one action on one engine: observe it, check every request, plan, and run the plan (or print it).
 
-use anyhow::anyhow;
-
 use super::{execute, plan, schedule, visit, Action, Observed, PlanOptions};
 use crate::docker::docker_client;
 use crate::env::env;
@@ -25,23 +23,20 @@ pub(crate) fn run_on_engine(
     observed.check_owners(&docker, map, graph, &visited)?;
     // What only the run's env or the client settles is checked before anything changes, also in a dry run.
     if matches!(action, Action::Create | Action::Startup | Action::Update) {
-        super::create_args::check_requests(map, &visited, client_config, &env)
-            .map_err(|e| anyhow!(e))?;
+        super::create_args::check_requests(map, &visited, client_config, &env)?;
     }
     // startup keeps docker-map's meaning and leaves existing containers as they are, but says which of them no
     // longer match their configuration.
     if matches!(action, Action::Update | Action::Startup) {
-        observed
-            .check_updates(
-                &docker,
-                map,
-                graph,
-                &visited,
-                client_config,
-                &env,
-                &options.update,
-            )
-            .map_err(|e| anyhow!(e))?;
+        observed.check_updates(
+            &docker,
+            map,
+            graph,
+            &visited,
+            client_config,
+            &env,
+            &options.update,
+        )?;
         let mut outdated: Vec<_> = observed.outdated().iter().collect();
         outdated.sort();
         for (name, reasons) in outdated {
@@ -81,7 +76,7 @@ pub(crate) fn run_on_engine(
         output::running(&format!(
             "docker: Removing helper container '{helper}', left behind by an earlier run."
         ));
-        super::execute::remove_helper(&docker, helper).map_err(|e| anyhow!(e))?;
+        super::execute::remove_helper(&docker, helper)?;
     }
     execute(&docker, map, &schedule, client_config, &env, parallel(&env)).map(drop)
 }

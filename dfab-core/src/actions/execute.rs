@@ -14,6 +14,7 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 
 use super::create_args::{endpoint_settings, OWNER_LABEL};
+use super::errors::{ActionError, StepError};
 use super::schedule::{Job, Schedule};
 use super::update_check::update_body;
 use super::{create_body, Step, StepKind};
@@ -65,11 +66,12 @@ pub fn execute(
     let start = Instant::now();
     let counts: Mutex<HashMap<&'static str, usize>> = Mutex::new(HashMap::new());
     let current = crate::env::env();
-    let run_job = |job: &Job| -> Result<(), String> {
+    let run_job = |job: &Job| -> Result<(), ActionError> {
         for step in &job.1 {
             output::running(&format!("docker: {step}"));
-            run_step(client, map, step, client_config, env).map_err(|error| {
-                format!("{} failed: {error}", step.to_string().trim_end_matches('.'))
+            run_step(client, map, step, client_config, env).map_err(|source| ActionError {
+                step: step.to_string().trim_end_matches('.').to_owned(),
+                source: Box::new(source),
             })?;
             if let Ok(mut counts) = counts.lock() {
                 *counts.entry(kind_name(&step.kind)).or_default() += 1;
@@ -82,18 +84,16 @@ pub fn execute(
         run_job(&schedule.jobs[index])
     })
     .map(|(index, cause)| {
-        cause.unwrap_or_else(|panicked| {
-            format!(
-                "{} failed: a worker panicked: {}",
-                schedule.jobs[index].0, panicked.0
-            )
+        cause.unwrap_or_else(|panicked| ActionError {
+            step: schedule.jobs[index].0.to_string(),
+            source: Box::new(StepError::Panicked(panicked.0)),
         })
     });
     let counts = counts.into_inner().unwrap_or_default();
     let elapsed = start.elapsed();
     print_summary(&counts, elapsed, failure.is_some());
     if let Some(error) = failure {
-        anyhow::bail!(error);
+        return Err(error.into());
     }
     let mut counts: Vec<(&'static str, usize)> = counts.into_iter().collect();
     counts.sort();
@@ -145,7 +145,7 @@ fn connect(
     (config, name): (&str, &str),
     network: &str,
     env: &Env,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let endpoint = map
         .container(config)
         .and_then(|c| c.networks.as_ref())
@@ -170,15 +170,7 @@ fn connect(
             )
             .await
         })
-        .map_err(engine_message)
-}
-
-/// The engine's own message for a failed call (the step's line already says what was attempted).
-fn engine_message(error: crate::docker::DockerError) -> String {
-    match error {
-        crate::docker::DockerError::Api { message, .. } => message,
-        other => other.to_string(),
-    }
+        .map_err(StepError::Engine)
 }
 
 fn run_step(
@@ -187,12 +179,12 @@ fn run_step(
     step: &Step,
     client_config: Option<&ClientConfig>,
     env: &Env,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let name = step.name.clone();
     let what = step.to_string();
     match (&step.kind, &step.item) {
         (StepKind::Pull, _) => {
-            super::pull::pull(client, &what, &name, client_config, env).map_err(engine_message)
+            super::pull::pull(client, &what, &name, client_config, env).map_err(StepError::Engine)
         }
         (StepKind::CreateNetwork, Item::Network(network)) => {
             let settings = map.networks.get(network).cloned().unwrap_or_default();
@@ -209,7 +201,7 @@ fn run_step(
                     .await
                     .map(drop)
                 })
-                .map_err(engine_message)
+                .map_err(StepError::Engine)
         }
         (StepKind::CreateVolume, Item::Volume { config, alias }) => {
             let settings = map.volumes.get(alias).cloned().unwrap_or_default();
@@ -234,7 +226,7 @@ fn run_step(
                     .await
                     .map(drop)
                 })
-                .map_err(engine_message)
+                .map_err(StepError::Engine)
         }
         (
             StepKind::PrepareVolume {
@@ -262,7 +254,7 @@ fn run_step(
                     .await
                     .map(drop)
                 })
-                .map_err(engine_message)
+                .map_err(StepError::Engine)
         }
         (StepKind::ConnectNetworks { .. }, Item::Container { config, .. }) => {
             let endpoints = map
@@ -291,7 +283,7 @@ fn run_step(
                     )
                     .await
                 })
-                .map_err(engine_message)
+                .map_err(StepError::Engine)
         }
         (StepKind::UpdateInPlace { .. }, Item::Container { config, instance }) => {
             // Only the host config's limits and restart policy matter here, not the image.
@@ -302,7 +294,7 @@ fn run_step(
                     &what,
                     |d| async move { d.update_container(&name, update).await },
                 )
-                .map_err(engine_message)
+                .map_err(StepError::Engine)
         }
         (StepKind::Start, Item::Container { config, .. }) => {
             client
@@ -313,7 +305,7 @@ fn run_step(
                     )
                     .await
                 })
-                .map_err(engine_message)?;
+                .map_err(StepError::Engine)?;
             if let Some(delay) = map.container(config).and_then(|c| c.start_delay) {
                 std::thread::sleep(Duration::from_secs_f64(delay.max(0.0)));
             }
@@ -368,7 +360,7 @@ fn run_step(
                         .await
                         .map(drop)
                     })
-                    .map_err(engine_message)?;
+                    .map_err(StepError::Engine)?;
             }
             Ok(())
         }
@@ -392,7 +384,7 @@ fn run_step(
                     )
                     .await
                 })
-                .map_err(engine_message)
+                .map_err(StepError::Engine)
         }
         (StepKind::RemoveVolume, _) => {
             remove_helper(client, &helper_name(&name, Helper::Marker))?;
@@ -404,17 +396,17 @@ fn run_step(
                     )
                     .await
                 })
-                .map_err(engine_message)
+                .map_err(StepError::Engine)
         }
         (StepKind::RemoveNetwork, _) => client
             .call(&what, |d| async move { d.remove_network(&name).await })
-            .map_err(engine_message),
+            .map_err(StepError::Engine),
         // With its anonymous volumes (`shares`), as `docker rm -v` does: nothing else can ever use them again.
         (StepKind::Remove, _) => client
             .call(&what, |d| async move {
                 d.remove_container(&name, Some(without_leftovers())).await
             })
-            .map_err(engine_message),
+            .map_err(StepError::Engine),
         (StepKind::Kill { signal }, _) => {
             let signal = signal.clone();
             client
@@ -422,9 +414,9 @@ fn run_step(
                     d.kill_container(&name, Some(KillContainerOptions { signal }))
                         .await
                 })
-                .map_err(engine_message)
+                .map_err(StepError::Engine)
         }
-        (kind, item) => Err(format!("cannot {kind:?} {item}")),
+        (kind, item) => Err(format!("cannot {kind:?} {item}").into()),
     }
 }
 
@@ -440,7 +432,7 @@ pub(super) fn without_leftovers() -> RemoveContainerOptions {
 fn resolved(
     options: &std::collections::BTreeMap<String, crate::map::Text>,
     env: &Env,
-) -> Result<HashMap<String, String>, String> {
+) -> Result<HashMap<String, String>, crate::map::UnsetLazyValue> {
     options
         .iter()
         .map(|(k, v)| Ok((k.clone(), v.resolve(env)?)))
@@ -484,7 +476,12 @@ fn helper_labels(map: &str, kind: Helper) -> HashMap<String, String> {
 }
 
 /// Creates (never starts) the marker that says `volume` is not prepared yet; an existing one is kept.
-fn create_marker(client: &DockerClient, map: &str, volume: &str, env: &Env) -> Result<(), String> {
+fn create_marker(
+    client: &DockerClient,
+    map: &str,
+    volume: &str,
+    env: &Env,
+) -> Result<(), StepError> {
     let name = helper_name(volume, Helper::Marker);
     let body = bollard::models::ContainerCreateBody {
         image: Some(env.docker_prepare_image.clone()),
@@ -505,12 +502,12 @@ fn create_marker(client: &DockerClient, map: &str, volume: &str, env: &Env) -> R
         .await
     }) {
         Ok(_) | Err(DockerError::Api { status: 409, .. }) => Ok(()),
-        Err(e) => Err(engine_message(e)),
+        Err(e) => Err(StepError::Engine(e)),
     }
 }
 
 /// Removes a helper container (and its anonymous volumes) if it exists.
-pub(crate) fn remove_helper(client: &DockerClient, name: &str) -> Result<(), String> {
+pub(crate) fn remove_helper(client: &DockerClient, name: &str) -> Result<(), StepError> {
     let target = name.to_owned();
     match client.call(
         &format!("removing helper container '{name}'"),
@@ -526,7 +523,7 @@ pub(crate) fn remove_helper(client: &DockerClient, name: &str) -> Result<(), Str
         },
     ) {
         Ok(()) | Err(DockerError::Api { status: 404, .. }) => Ok(()),
-        Err(e) => Err(engine_message(e)),
+        Err(e) => Err(StepError::Engine(e)),
     }
 }
 
@@ -538,7 +535,7 @@ fn prepare_volume(
     owner: Option<&str>,
     permissions: Option<&str>,
     env: &Env,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let helper = helper_name(volume, Helper::Prepare);
     remove_helper(client, &helper)?;
     let quote = crate::ssh::quote;
@@ -602,10 +599,10 @@ fn prepare_volume(
                 .await;
             result
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(StepError::Docker)?;
     match outcome {
         Ok(0) => remove_helper(client, &helper_name(volume, Helper::Marker)),
-        Ok(code) => Err(format!("the preparation container exited with {code}")),
-        Err(e) => Err(client.explain(&what, e).to_string()),
+        Ok(code) => Err(StepError::Preparation(code)),
+        Err(e) => Err(StepError::Docker(client.explain(&what, e))),
     }
 }

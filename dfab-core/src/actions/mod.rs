@@ -4,6 +4,7 @@
 mod action;
 mod create_args;
 mod engine;
+mod errors;
 mod execute;
 mod observe;
 mod plan;
@@ -17,6 +18,7 @@ mod update_check;
 
 pub use action::{Action, Walk, ACTIONS};
 pub use create_args::create_body;
+pub use errors::{ActionError, RequestError, RequestProblems, StepError};
 pub use execute::{execute, Summary};
 pub use observe::{Observed, UpdateOptions};
 pub use plan::{item_name, plan, visit, walk, PlanOptions};

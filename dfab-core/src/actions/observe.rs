@@ -6,6 +6,7 @@ use bollard::models::{ContainerCreateBody, ContainerSummaryStateEnum, EndpointSe
 use bollard::query_parameters::{ListContainersOptions, ListImagesOptions};
 
 use super::create_args::{endpoint_settings, OWNER_LABEL};
+use super::errors::RequestError;
 use super::execute::{Helper, HELPER_LABEL};
 use super::plan::item_name;
 use super::update_check::{
@@ -16,7 +17,7 @@ use crate::docker::{DockerClient, DockerError};
 use crate::env::Env;
 use crate::map::{
     network_name, select, ClientConfig, ContainerConfig, ContainerMap, ExecCommand, ExecPolicy,
-    Graph, Item, NetworkMode,
+    Graph, Item, NetworkMode, UnsetLazyValue,
 };
 
 /// The label Compose puts on its containers, naming the project.
@@ -132,10 +133,12 @@ impl Observed {
         client_config: Option<&ClientConfig>,
         env: &Env,
         options: &UpdateOptions,
-    ) -> Result<(), String> {
+    ) -> Result<(), RequestError> {
         let mut forced = Vec::new();
         for selector in &options.force {
-            forced.extend(select(map, selector, &[]).map_err(|e| format!("force_update: {e}"))?);
+            forced.extend(
+                select(map, selector, &[]).map_err(|e| RequestError::ForceUpdate(e.to_string()))?,
+            );
         }
         let mut image_ids: HashMap<String, Option<String>> = HashMap::new();
         for item in items {
@@ -165,15 +168,13 @@ impl Observed {
                 image_ids.insert(image.clone(), id);
             }
             let target = name.clone();
-            let live = client
-                .call("inspecting a container", |d| async move {
-                    d.inspect_container(
-                        &target,
-                        None::<bollard::query_parameters::InspectContainerOptions>,
-                    )
-                    .await
-                })
-                .map_err(|e| e.to_string())?;
+            let live = client.call("inspecting a container", |d| async move {
+                d.inspect_container(
+                    &target,
+                    None::<bollard::query_parameters::InspectContainerOptions>,
+                )
+                .await
+            })?;
             let image_id = image_ids.get(&image).cloned().flatten();
             let settings = map.container(config).cloned().unwrap_or_default();
             let persistent = settings.persistent == Some(true);
@@ -321,7 +322,7 @@ fn expected_endpoints(
     settings: &ContainerConfig,
     env: &Env,
     create: &ContainerCreateBody,
-) -> Result<Option<Vec<ExpectedEndpoint>>, String> {
+) -> Result<Option<Vec<ExpectedEndpoint>>, RequestError> {
     // The first network's endpoint is the create request's, which also carries the legacy links.
     let created = create
         .networking_config
@@ -344,7 +345,7 @@ fn expected_endpoints(
                 };
                 Ok(ExpectedEndpoint { network, settings })
             })
-            .collect::<Result<Vec<_>, String>>()
+            .collect::<Result<Vec<_>, RequestError>>()
             .map(Some),
         (None, _) => bridge(),
         (Some(NetworkMode::Named(mode)), _) if mode == "bridge" || mode == "default" => bridge(),
@@ -353,7 +354,10 @@ fn expected_endpoints(
 }
 
 /// The configuration's exec commands that run on every start, as the process list would show them.
-fn expected_exec(settings: &ContainerConfig, env: &Env) -> Result<Vec<ExpectedExec>, String> {
+fn expected_exec(
+    settings: &ContainerConfig,
+    env: &Env,
+) -> Result<Vec<ExpectedExec>, UnsetLazyValue> {
     let mut out = Vec::new();
     for (index, command) in settings.exec_commands.iter().enumerate() {
         let (forms, user, policy) = match command {
@@ -384,19 +388,17 @@ fn expected_exec(settings: &ContainerConfig, env: &Env) -> Result<Vec<ExpectedEx
 }
 
 /// A container's processes as (uid, arguments), from the engine's `top`.
-fn processes(client: &DockerClient, name: &str) -> Result<Vec<(Option<u32>, String)>, String> {
+fn processes(client: &DockerClient, name: &str) -> Result<Vec<(Option<u32>, String)>, DockerError> {
     let target = name.to_owned();
-    let top = client
-        .call("listing a container's processes", |d| async move {
-            d.top_processes(
-                &target,
-                Some(bollard::query_parameters::TopOptions {
-                    ps_args: "-eo pid,uid,args".into(),
-                }),
-            )
-            .await
-        })
-        .map_err(|e| e.to_string())?;
+    let top = client.call("listing a container's processes", |d| async move {
+        d.top_processes(
+            &target,
+            Some(bollard::query_parameters::TopOptions {
+                ps_args: "-eo pid,uid,args".into(),
+            }),
+        )
+        .await
+    })?;
     let titles = top.titles.unwrap_or_default();
     let uid_column = titles.iter().position(|t| t == "UID");
     Ok(top

@@ -122,8 +122,7 @@ pub(crate) fn run_job(
             Job::Command(line) => vec!["/bin/sh".to_owned(), "-c".to_owned(), (*line).to_owned()],
         };
         let image = graph.image(target);
-        let mut body = create_body(map, config, instance.as_deref(), &image, None, &env)
-            .map_err(|e| anyhow!(e))?;
+        let mut body = create_body(map, config, instance.as_deref(), &image, None, &env)?;
         body.cmd = Some(command);
         body.entrypoint = Some(Vec::new());
         body.working_dir = Some(SCRIPT_DIR.to_owned());

@@ -50,7 +50,7 @@ pub fn docker_client() -> Result<Arc<DockerClient>, DockerError> {
         api_version: env.docker_api_version.clone(),
         timeout: env.docker_timeout,
     };
-    let poisoned = || DockerError::Ssh(anyhow::anyhow!("the Docker client cache is poisoned"));
+    let poisoned = || DockerError::CachePoisoned;
     let slot = Arc::clone(
         cache()
             .lock()

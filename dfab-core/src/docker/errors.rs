@@ -121,9 +121,12 @@ pub enum DockerError {
     /// The runtime behind the client could not start.
     #[error("cannot start the Docker client's runtime: {0}")]
     Runtime(String),
-    /// Opening the SSH channel or connection failed.
+    /// The SSH connection that carries the engine's socket could not be made.
     #[error(transparent)]
-    Ssh(#[from] anyhow::Error),
+    Transport(#[from] crate::ssh::SshError),
+    /// A thread panicked while holding the Docker client cache.
+    #[error("the Docker client cache is poisoned")]
+    CachePoisoned,
 }
 
 impl DockerError {
@@ -134,28 +137,26 @@ impl DockerError {
             _ => None,
         }
     }
+
+    /// Whether the engine could not be reached: its host is unreachable, or nothing listens on its socket.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            DockerError::Transport(ssh) => ssh.is_unreachable(),
+            DockerError::EngineNotRunning { .. } => true,
+            _ => false,
+        }
+    }
 }
 
 /// Whether an error means the host (or, for Docker tasks, its engine) could not be reached, which
-/// `--skip-bad-hosts` turns into a warning.
+/// `--skip-bad-hosts` turns into a warning: asked of each typed error in the chain.
 pub(crate) fn is_unreachable(error: &anyhow::Error) -> bool {
-    use crate::ssh::SshError::*;
     error.chain().any(|cause| {
-        match cause.downcast_ref() {
-            // The Docker client passes SSH errors through transparently, which hides them from the chain.
-            Some(DockerError::Ssh(inner)) => return is_unreachable(inner),
-            Some(DockerError::EngineNotRunning { .. }) => return true,
-            _ => {}
-        }
-        matches!(
-            cause.downcast_ref::<crate::ssh::SshError>(),
-            Some(
-                Timeout { .. }
-                    | Socket { .. }
-                    | NameLookup { .. }
-                    | Handshake { .. }
-                    | Gateway { .. }
-            )
-        )
+        cause
+            .downcast_ref::<DockerError>()
+            .is_some_and(DockerError::is_unreachable)
+            || cause
+                .downcast_ref::<crate::ssh::SshError>()
+                .is_some_and(crate::ssh::SshError::is_unreachable)
     })
 }

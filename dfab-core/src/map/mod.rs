@@ -44,6 +44,6 @@ pub use naming::{
 pub use network::{NetworkConfig, PREDEFINED_NETWORKS};
 pub use node::{parse, Node, NodeKind, Position, SyntaxError};
 pub use problems::{MapError, Problem};
-pub use text::Text;
+pub use text::{Text, UnsetLazyValue};
 pub use volume::{HostPath, VolumeConfig};
 pub use write::to_yaml;

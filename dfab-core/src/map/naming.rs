@@ -2,7 +2,7 @@
 
 use super::container_map::ContainerMap;
 use super::network::PREDEFINED_NETWORKS;
-use super::text::Text;
+use super::text::{Text, UnsetLazyValue};
 use crate::env::Env;
 
 /// The client name used when a map names none.
@@ -86,7 +86,7 @@ pub fn image_name(
 }
 
 /// The image of a config of `map`, lazy values resolved with `env`.
-pub fn config_image(map: &ContainerMap, config: &str, env: &Env) -> Result<String, String> {
+pub fn config_image(map: &ContainerMap, config: &str, env: &Env) -> Result<String, UnsetLazyValue> {
     let resolve = |text: &Option<Text>| text.as_ref().map(|t| t.resolve(env)).transpose();
     let image = map.container(config).and_then(|c| c.image.clone());
     Ok(image_name(

@@ -36,14 +36,26 @@ impl Text {
     }
 
     /// The value now: deferred ones are looked up in `env` or the process environment.
-    pub fn resolve(&self, env: &Env) -> Result<String, String> {
+    pub fn resolve(&self, env: &Env) -> Result<String, UnsetLazyValue> {
         match self {
             Text::Plain(text) => Ok(text.clone()),
-            Text::EnvLazy { key, at } => env_value(env, key)
-                .ok_or_else(|| format!("!env_lazy at {at}: env key '{key}' is not set")),
+            Text::EnvLazy { key, at } => env_value(env, key).ok_or_else(|| UnsetLazyValue {
+                key: key.clone(),
+                at: *at,
+            }),
             Text::PathLazy(text) => Ok(expand_path(text)),
         }
     }
+}
+
+/// A deferred value whose env key is not set when it is needed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("!env_lazy at {at}: env key '{key}' is not set")]
+pub struct UnsetLazyValue {
+    /// The env key.
+    pub key: String,
+    /// Where the tag stands in the map file.
+    pub at: Position,
 }
 
 impl fmt::Display for Text {

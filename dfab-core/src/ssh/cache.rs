@@ -3,8 +3,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use anyhow::Context;
-
 use super::connection::{Connection, Transport};
 use super::target::Target;
 use super::SshError;
@@ -20,30 +18,28 @@ fn cache() -> &'static Mutex<HashMap<String, Slot>> {
 
 /// The connection for a host string, opening it (through its gateway, if any) on first use; a dropped
 /// connection is opened again once.
-pub fn connection(host_string: &str) -> anyhow::Result<Arc<Connection>> {
+pub fn connection(host_string: &str) -> Result<Arc<Connection>, SshError> {
     let env = env();
     let target = Target::resolve(host_string, &env)?;
     let slot = {
-        let mut all = cache()
-            .lock()
-            .map_err(|_| anyhow::anyhow!("the connection cache is poisoned"))?;
+        let mut all = cache().lock().map_err(|_| SshError::CachePoisoned)?;
         Arc::clone(all.entry(target.canonical.clone()).or_default())
     };
     // Holding the slot while connecting keeps two threads from opening the same host twice.
-    let mut slot = slot
-        .lock()
-        .map_err(|_| anyhow::anyhow!("the connection cache is poisoned"))?;
+    let mut slot = slot.lock().map_err(|_| SshError::CachePoisoned)?;
     if let Some(existing) = slot.as_ref().filter(|c| !c.is_broken()) {
         return Ok(Arc::clone(existing));
     }
     let transport = match &target.gateway {
         Some(gateway) => {
-            let via = connection(gateway)
-                .with_context(|| format!("connecting to the gateway {gateway}"))?;
+            let via = connection(gateway).map_err(|source| SshError::ViaGateway {
+                gateway: gateway.to_string(),
+                source: Box::new(source),
+            })?;
             let stream = via
                 .tcpip(&target.host, target.port)
                 .map_err(|e| SshError::Gateway {
-                    gateway: gateway.clone(),
+                    gateway: gateway.to_string(),
                     host: target.host.clone(),
                     port: target.port,
                     reason: e.to_string(),

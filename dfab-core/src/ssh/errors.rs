@@ -1,5 +1,7 @@
 //! What can go wrong when connecting, in Fabric's words where Fabric had them.
 
+use super::HostStringError;
+
 /// A connection that could not be made or used.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SshError {
@@ -97,6 +99,42 @@ pub enum SshError {
     /// The connection broke, or a channel could not be opened on it.
     #[error("{0}")]
     Channel(String),
+    /// A host string that names no host.
+    #[error(transparent)]
+    HostString(#[from] HostStringError),
+    /// `env.port` is not a port number.
+    #[error("env key 'port' expects a port number from 1 to 65535, not '{value}'")]
+    BadPort {
+        /// The value of `env.port`.
+        value: String,
+    },
+    /// The connection to the gateway a host is reached through failed.
+    #[error("connecting to the gateway {gateway}")]
+    ViaGateway {
+        /// The gateway host string.
+        gateway: String,
+        /// Why the gateway could not be reached.
+        source: Box<SshError>,
+    },
+    /// A thread panicked while holding the connection cache.
+    #[error("the connection cache is poisoned")]
+    CachePoisoned,
+}
+
+impl SshError {
+    /// Whether the host could not be reached at all (which `--skip-bad-hosts` turns into a warning), as opposed
+    /// to being reached and refusing (a changed key, failed authentication) or breaking later.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            SshError::Timeout { .. }
+            | SshError::Socket { .. }
+            | SshError::NameLookup { .. }
+            | SshError::Handshake { .. }
+            | SshError::Gateway { .. } => true,
+            SshError::ViaGateway { source, .. } => source.is_unreachable(),
+            _ => false,
+        }
+    }
 }
 
 fn plural(n: u32) -> &'static str {

@@ -74,5 +74,5 @@ pub fn reboot_with(wait: u64, command: &str, use_sudo: bool) -> anyhow::Result<(
     });
     let reconnected = connection(&host).map(drop);
     env_mut(|e| (e.timeout, e.connection_attempts) = saved);
-    reconnected
+    Ok(reconnected?)
 }

@@ -10,7 +10,7 @@ use ssh2_config::{HostParams, ParseRule, SshConfig};
 
 use crate::env::Env;
 use crate::input::expand_home;
-use crate::ssh::HostString;
+use crate::ssh::{HostString, SshError};
 use crate::term::output::warn;
 
 /// A host string resolved to everything needed to connect.
@@ -36,18 +36,15 @@ pub struct Target {
 
 impl Target {
     /// Resolves a host string with the env's defaults.
-    pub fn resolve(host_string: &str, env: &Env) -> anyhow::Result<Target> {
+    pub fn resolve(host_string: &str, env: &Env) -> Result<Target, SshError> {
         let parsed = HostString::parse(host_string)?;
         let config = if env.use_ssh_config {
             ssh_config(env, &parsed.host)
         } else {
             HostParams::new(&Default::default())
         };
-        let default_port: u16 = env.port.parse().map_err(|_| {
-            anyhow!(
-                "env key 'port' expects a port number from 1 to 65535, not '{}'",
-                env.port
-            )
+        let default_port: u16 = env.port.parse().map_err(|_| SshError::BadPort {
+            value: env.port.clone(),
         })?;
         let user = parsed
             .user
