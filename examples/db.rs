@@ -4,12 +4,12 @@ use dfab_core::prelude::*;
 
 /// Apply the pending migrations (the namespace's default task).
 #[task(default)]
-pub fn migrate(#[arg(default = "head")] target: String) {
+pub(crate) fn migrate(#[arg(default = "head")] target: String) {
     puts(&format!("migrating to {target}"));
 }
 
 /// Load the seed data.
 #[task]
-pub fn seed() {
+pub(crate) fn seed() {
     puts("seeding");
 }

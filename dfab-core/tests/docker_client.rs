@@ -1,8 +1,6 @@
 //! The Docker client through the real sshd: concurrent calls on one connection, a session killed mid-upload, an
 //! upload timeout.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
@@ -10,12 +8,12 @@ use std::time::Duration;
 
 use dfab_core::docker::docker_client;
 use dfab_core::tasks::load_image_file;
-use support::TestEnv;
+use dfab_test_support::TestEnv;
 
 /// The tests kill sshd sessions, so they take turns.
 fn serial() -> Option<(TestEnv, MutexGuard<'static, ()>)> {
     static LOCK: Mutex<()> = Mutex::new(());
-    let t = support::test_env()?;
+    let t = dfab_test_support::test_env()?;
     Some((t, LOCK.lock().unwrap_or_else(|p| p.into_inner())))
 }
 
@@ -84,7 +82,7 @@ fn a_session_killed_mid_load_is_an_error_not_a_hang() {
     let host = format!("root@127.0.0.1:{}", t.port);
     let (done, outcome) = mpsc::channel();
     let login = {
-        let t = support::test_env().expect("env");
+        let t = dfab_test_support::test_env().expect("env");
         move || t.as_root()
     };
     let (connected, ready) = mpsc::channel();

@@ -1,8 +1,7 @@
 //! `reboot()` closes the host's connection, so it runs in a process (and connection cache) of its own.
 
-mod support;
-
 use dfab_core::ssh::{reboot_with, run};
+use dfab_test_support::require_env;
 
 #[test]
 fn reboot_reconnects() {

@@ -1,11 +1,10 @@
 //! `run()` and `sudo()` against the test environment's real sshd.
 
-mod support;
-
 use dfab_core::env::{cd, env_mut, path, prefix, settings, shell_env, warn_only};
 use dfab_core::exec::execute;
 use dfab_core::ssh::{run, run_with, sudo, sudo_with, RunOptions};
 use dfab_core::task;
+use dfab_test_support::require_env;
 
 #[test]
 fn run_as_root_captures_output_and_status() {

@@ -1,7 +1,6 @@
 //! `put()` and `get()` against the test environment's real sshd.
 
-mod support;
-
+use dfab_test_support::require_env;
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

@@ -28,7 +28,7 @@ fn cache_dir() -> PathBuf {
 }
 
 /// The fabfile's binary, built with cargo if anything it is made of changed since the last build.
-pub fn build(fabfile: &Fabfile) -> Result<PathBuf, LaunchError> {
+pub(crate) fn build(fabfile: &Fabfile) -> Result<PathBuf, LaunchError> {
     let cache = cache_dir();
     let (manifest, inputs) = match fabfile {
         Fabfile::Crate(dir) => (dir.join("Cargo.toml"), dir.clone()),
@@ -71,7 +71,7 @@ pub fn build(fabfile: &Fabfile) -> Result<PathBuf, LaunchError> {
 }
 
 /// Runs the built fabfile with the launcher's arguments, as `dfab` (so `--completions` scripts name `dfab`).
-pub fn exec(binary: &Path, args: &[OsString]) -> Result<ExitCode, LaunchError> {
+pub(crate) fn exec(binary: &Path, args: &[OsString]) -> Result<ExitCode, LaunchError> {
     let status = Command::new(binary)
         .arg0("dfab")
         .args(args)

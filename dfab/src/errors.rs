@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 /// Why the launcher could not find, build or start a fabfile.
 #[derive(Debug, thiserror::Error)]
-pub enum LaunchError {
+pub(crate) enum LaunchError {
     /// `dfab new` without exactly one directory.
     #[error("usage: dfab new DIR (a new fabfile project in DIR)")]
     NewUsage,

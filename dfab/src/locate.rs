@@ -6,7 +6,7 @@ use crate::errors::LaunchError;
 
 /// A fabfile: one Rust file, or a crate (a directory with a `Cargo.toml`, like `dfab new` makes).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Fabfile {
+pub(crate) enum Fabfile {
     /// A single `fabfile.rs` with `dfab_core::main!()`; modules it declares sit next to it.
     Script(PathBuf),
     /// A crate directory.
@@ -15,7 +15,7 @@ pub enum Fabfile {
 
 impl Fabfile {
     /// The file or directory, for messages.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         match self {
             Fabfile::Script(path) | Fabfile::Crate(path) => path,
         }
@@ -24,7 +24,7 @@ impl Fabfile {
 
 /// The fabfile named by `-f PATH`, else the nearest `fabfile.rs` (or `fabfile/` crate) in `start` or a parent; a
 /// `fabfile.rs` next to a `Cargo.toml` is that crate's.
-pub fn find(explicit: Option<&Path>, start: &Path) -> Result<Option<Fabfile>, LaunchError> {
+pub(crate) fn find(explicit: Option<&Path>, start: &Path) -> Result<Option<Fabfile>, LaunchError> {
     if let Some(path) = explicit {
         let path = start.join(path);
         return classify(&path)

@@ -28,7 +28,7 @@ const CORE_PLACEHOLDER: &str = "{{dfab_core}}";
 
 /// Writes a new project into `dir` (created if missing, refused if it has files): the template's placeholders filled
 /// as cargo-generate would, the package named after the directory and dfab-core a path dependency on this checkout.
-pub fn create(dir: &Path) -> Result<(), LaunchError> {
+pub(crate) fn create(dir: &Path) -> Result<(), LaunchError> {
     let io = |what, path: &Path| {
         let path = path.to_path_buf();
         move |source| LaunchError::Io { what, path, source }

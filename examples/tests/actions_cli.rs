@@ -1,14 +1,11 @@
 //! `actions.*` end to end on the real engine, locally and through sshd: a dry run that the real run then
 //! follows, a second startup that changes nothing, kill/stop/restart, shutdown.
 
-mod support;
-#[path = "../../dfab-core/tests/support/mod.rs"]
-mod test_env;
-
 use std::process::Command;
 
-use support::{abort, cut_at, Cut, Test};
-use test_env::TestEnv;
+use dfab_test_support::{abort, cut_at, Cut, TestEnv};
+
+use crate::dfab;
 
 const MAP: &str = "name: dfabtest\n\
 volumes:\n  sock: {default_path: /var/run/app, user: 1000, permissions: \"0750\"}\n  log: /var/log/web\n  data: /data\n\
@@ -101,7 +98,7 @@ fn steps(stdout: &str) -> Vec<String> {
 
 #[test]
 fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
-    let Some(t) = test_env::test_env() else {
+    let Some(t) = dfab_test_support::test_env() else {
         return;
     };
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -115,10 +112,10 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
     // The web server has an image of its own, so that retagging it later concerns that container alone.
     docker(&["tag", "busybox:latest", "dfabtest-web:latest"]);
 
-    let planned = Test::new()
+    let planned = dfab()
         .args(&["--set", &maps, "actions.startup:dfabtest,web,dry_run=true"])
         .run();
-    let done = Test::new()
+    let done = dfab()
         .args(&["--set", &maps, "actions.startup:dfabtest,web"])
         .stdout_has("docker: 6 created, 1 prepared, 3 started in ")
         .run();
@@ -130,7 +127,7 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
         planned_steps, done_steps,
         "the real run follows the dry run"
     );
-    let sequential = Test::new()
+    let sequential = dfab()
         .args(&[
             "--set",
             &maps,
@@ -169,14 +166,14 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
         "1000 750",
         "the attached volume was prepared and is shared"
     );
-    Test::new()
+    dfab()
         .args(&["--set", &maps, "actions.startup:dfabtest.web"])
         .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
         .run();
 
     // Update: nothing changed, then an environment value in the map changes; the containers that use or link
     // the recreated ones follow.
-    Test::new()
+    dfab()
         .args(&["--set", &maps, "actions.update:dfabtest,web"])
         .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
         .run();
@@ -187,7 +184,7 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
     )
     .expect("map file");
     // startup leaves a changed container as it is, and says so.
-    Test::new()
+    dfab()
         .args(&["--set", &maps, "actions.startup:dfabtest,web"])
         .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
         .stderr_has(
@@ -195,7 +192,7 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
              it as it is, actions.update replaces it\n",
         )
         .run();
-    let updated = Test::new()
+    let updated = dfab()
         .args(&["--set", &maps, "actions.update:dfabtest,web"])
         .stdout_has("docker: 'dfabtest.app.a' is out of date: environment MODE differs.\n")
         .stdout_has("docker: Creating container 'dfabtest.web' from image 'dfabtest-web:latest'.\n")
@@ -206,7 +203,7 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
         docker(&["exec", "dfabtest.app.a", "sh", "-c", "echo $MODE"]),
         "dev"
     );
-    Test::new()
+    dfab()
         .args(&["--set", &maps, "actions.update:dfabtest,web"])
         .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
         .run();
@@ -219,7 +216,7 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
         "dfabtest.web",
         "dfabtest-web:latest",
     ]);
-    let retagged = Test::new()
+    let retagged = dfab()
         .args(&["--set", &maps, "actions.update:dfabtest,web"])
         .stdout_has("docker: 'dfabtest.web' is out of date: the image changed.\n")
         .stdout_has("docker: 1 created, 1 started, 1 stopped, 1 removed in ")
@@ -234,7 +231,7 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
     let host = format!("root@127.0.0.1:{}", t.port);
     let ssh = over_ssh(&t, &host, &maps);
     let ssh: Vec<&str> = ssh.iter().map(String::as_str).collect();
-    let out = Test::new()
+    let out = dfab()
         .args(&ssh)
         .args(&[
             "actions.kill:dfabtest,app.b,signal=SIGKILL",
@@ -251,13 +248,13 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
         .find("Stopping container 'dfabtest.app.a'")
         .expect("app.a stopped");
     assert!(stop_web < stop_app, "dependents stop first:\n{out}");
-    Test::new()
+    dfab()
         .args(&ssh)
         .args(&["actions.start:dfabtest,web"])
         .stdout_has("Starting container 'dfabtest.app.a'.")
         .stdout_has("Starting container 'dfabtest.web'.")
         .run();
-    Test::new()
+    dfab()
         .args(&ssh)
         .args(&["actions.shutdown:dfabtest,__all__,remove_attached=true"])
         .stdout_has("docker: Removing volume 'dfabtest.sock'.\n")
@@ -282,7 +279,7 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
 /// The README's main job: the example fabfile's own map, with no `--set`, locally and through sshd.
 #[test]
 fn the_example_map_starts_up_with_the_readmes_command() {
-    let Some(t) = test_env::test_env() else {
+    let Some(t) = dfab_test_support::test_env() else {
         return;
     };
     let root = tempfile::tempdir().expect("temporary directory");
@@ -303,7 +300,7 @@ fn the_example_map_starts_up_with_the_readmes_command() {
         ]);
     };
     remove();
-    Test::new()
+    dfab()
         .args(&["--set", &set, "actions.startup:example_map,web_server"])
         .stdout_has(
             "docker: Creating container 'example_map.web_server' from image 'busybox:latest'.\n",
@@ -357,7 +354,7 @@ fn the_example_map_starts_up_with_the_readmes_command() {
     // The project task: content into the host directory the web server serves, the server already up.
     let site = tempfile::tempdir().expect("content directory");
     std::fs::write(site.path().join("index.html"), "<h1>example</h1>\n").expect("page");
-    Test::new()
+    dfab()
         .args(&["--set", &set, &format!("publish:{}", site.path().display())])
         .stdout_has("docker: nothing to do in 0.0 s\n")
         .run();
@@ -375,7 +372,7 @@ fn the_example_map_starts_up_with_the_readmes_command() {
     let host = format!("root@127.0.0.1:{}", t.port);
     let ssh = over_ssh(&t, &host, &set);
     let ssh: Vec<&str> = ssh.iter().map(String::as_str).collect();
-    Test::new()
+    dfab()
         .args(&ssh)
         .args(&["actions.startup:example_map,web_server"])
         .stdout(&format!(
@@ -385,7 +382,7 @@ fn the_example_map_starts_up_with_the_readmes_command() {
     // restart, stop, remove, create and start through sshd.
     let started = |name: &str| docker(&["inspect", "-f", "{{.State.StartedAt}}", name]);
     let before = started("example_map.app_server.instance1");
-    Test::new()
+    dfab()
         .args(&ssh)
         .args(&["actions.restart:example_map,app_server,instances=instance1"])
         .stdout_has("docker: Stopping container 'example_map.app_server.instance1'.\n")
@@ -393,7 +390,7 @@ fn the_example_map_starts_up_with_the_readmes_command() {
         .stdout_has("docker: 1 started, 1 stopped in ")
         .run();
     assert_ne!(before, started("example_map.app_server.instance1"));
-    Test::new()
+    dfab()
         .args(&ssh)
         .args(&[
             "actions.stop:example_map,web_server",
@@ -402,7 +399,7 @@ fn the_example_map_starts_up_with_the_readmes_command() {
         .stdout_has("docker: Stopping container 'example_map.web_server'.\n")
         .stdout_has("docker: Removing container 'example_map.web_server'.\n")
         .run();
-    Test::new()
+    dfab()
         .args(&ssh)
         .args(&["actions.create:example_map,web_server"])
         .stdout_has(
@@ -412,7 +409,7 @@ fn the_example_map_starts_up_with_the_readmes_command() {
         .run();
     let status = |name: &str| docker(&["inspect", "-f", "{{.State.Status}}", name]);
     assert_eq!(status("example_map.web_server"), "created");
-    Test::new()
+    dfab()
         .args(&ssh)
         .args(&["actions.start:example_map,web_server"])
         .stdout_has("docker: Starting container 'example_map.web_server'.\n")
@@ -421,7 +418,7 @@ fn the_example_map_starts_up_with_the_readmes_command() {
     assert_eq!(status("example_map.web_server"), "running");
 
     // The README's "and away again" leaves nothing behind.
-    Test::new()
+    dfab()
         .args(&ssh)
         .args(&["actions.shutdown:example_map,__all__,remove_attached=true"])
         .stdout_has("docker: 3 stopped, 6 removed in ")
@@ -463,29 +460,29 @@ fn http_get(port: u16) -> String {
 
 #[test]
 fn selectors_and_maps_are_checked() {
-    let Some(_t) = test_env::test_env() else {
+    let Some(_t) = dfab_test_support::test_env() else {
         return;
     };
     let map = MapFile::new("m.yaml", "name: m\nweb: {image: /busybox:latest}\n");
     let maps = map.set.clone();
-    Test::new()
+    dfab()
         .args(&["--set", &maps, "actions.startup:m,wbe"])
         .stderr(&abort(
             "map 'm' has no container or group 'wbe'; did you mean 'web'?",
         ))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&["--set", &maps, "actions.startup:other,web"])
         .stderr(&abort("no container map 'other' (loaded: m)"))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&["actions.startup:m,web"])
         .stderr(&abort("no container map 'm' (loaded: example_map)"))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&[
             "--set",
             &maps,
@@ -497,14 +494,14 @@ fn selectors_and_maps_are_checked() {
         .stdout_has("docker: (dry run on localhost /var/run/docker.sock) Starting container 'm.web'.\n")
         .stdout_has("docker: (dry run on localhost /var/run/docker.sock) Pulling image 'busybox:latest'.\n")
         .run();
-    Test::new()
+    dfab()
         .args(&["--set", &maps, "actions.startup:m,web,map_name=m"])
         .stderr(&abort(
             "map_name=m names the map, so give only the configuration before it: actions.startup:web,map_name=m",
         ))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&["--set", &maps, "actions.perform:boot,m,web"])
         .stderr(&abort(
             "'boot' is not an action: expected one of create, start, restart, stop, remove, startup, shutdown, kill, update, pull_images",
@@ -512,7 +509,7 @@ fn selectors_and_maps_are_checked() {
         .status(1)
         .run();
     map.write("name: m\nweb: {links: db}\n");
-    Test::new()
+    dfab()
         .args(&["--set", &maps, "actions.startup:m,web"])
         .stderr_has(&format!("{}:2:14: ", map.path.display()))
         .stderr_has("web.links: no container configuration 'db'")
@@ -561,7 +558,7 @@ fn clean_engines(engines: &[&str]) {
 
 #[test]
 fn configurations_run_only_on_their_own_clients_engines() {
-    let Some(t) = test_env::test_env() else {
+    let Some(t) = dfab_test_support::test_env() else {
         return;
     };
     let [e1, e2] = [t.engines[0].as_str(), t.engines[1].as_str()];
@@ -609,7 +606,7 @@ fn configurations_run_only_on_their_own_clients_engines() {
     ];
     let socket = |engine: &str| engine.trim_start_matches("unix://").to_owned();
     // The dry run names the client, its host and its engine on every step.
-    Test::new()
+    dfab()
         .args(&login)
         .args(&["actions.startup:multi,alpha,dry_run=true"])
         .stdout_has(&format!(
@@ -632,7 +629,7 @@ fn configurations_run_only_on_their_own_clients_engines() {
     let nothing: [Vec<String>; 3] = Default::default();
     let shared_only = [list(&["multi.shared"]), Vec::new(), list(&["multi.net"])];
     // `__all__`: each configuration on its own client's engine only; nothing on the default engine.
-    Test::new()
+    dfab()
         .args(&login)
         .args(&["actions.startup:multi,__all__"])
         .run();
@@ -640,7 +637,7 @@ fn configurations_run_only_on_their_own_clients_engines() {
     assert_eq!(after(e2), beta_side, "engine 2 after startup of __all__");
     assert_eq!(after(local), nothing, "the default engine is untouched");
     // `a;b`: shutdown removes each from its own engine and leaves what they link to.
-    Test::new()
+    dfab()
         .args(&login)
         .args(&["actions.shutdown:multi,alpha;beta,remove_attached=true"])
         .run();
@@ -655,7 +652,7 @@ fn configurations_run_only_on_their_own_clients_engines() {
         "engine 2 after shutdown of alpha;beta"
     );
     // The same selection with the clients' hosts at once.
-    Test::new()
+    dfab()
         .args(&login)
         .args(&["-P", "-z", "2", "actions.startup:multi,alpha;beta"])
         .run();
@@ -671,7 +668,7 @@ fn configurations_run_only_on_their_own_clients_engines() {
             .replace("clients: [c2], attaches: logs, links: shared, stop_timeout: 1, create_options: {command: sleep 600, environment: {V: one}}", "clients: [c2], attaches: logs, links: shared, stop_timeout: 1, create_options: {command: sleep 600, environment: {V: two}}"),
     )
     .expect("map");
-    Test::new()
+    dfab()
         .args(&login)
         .args(&["actions.update:multi,__all__"])
         .stdout_has("docker: 'multi.beta' is out of date: environment V differs.")
@@ -682,7 +679,7 @@ fn configurations_run_only_on_their_own_clients_engines() {
     assert_eq!(after(e2), beta_side, "engine 2 after update");
     // One client's engine down: an abort, or with --skip-bad-hosts a warning while the other goes on.
     write_clients("unix:///nonexistent/docker.sock");
-    Test::new()
+    dfab()
         .args(&login)
         .args(&["actions.shutdown:multi,__all__"])
         .stderr_has("the Docker engine on root@localhost:")
@@ -694,7 +691,7 @@ fn configurations_run_only_on_their_own_clients_engines() {
         "an abort on c2 leaves engine 1 as it was"
     );
     for extra in [&["--skip-bad-hosts"][..], &["--skip-bad-hosts", "-P"][..]] {
-        Test::new()
+        dfab()
             .args(&login)
             .args(extra)
             .args(&["actions.shutdown:multi,__all__,remove_attached=true"])
@@ -704,7 +701,7 @@ fn configurations_run_only_on_their_own_clients_engines() {
         assert_eq!(after(e2), beta_side, "engine 2 was not reachable");
     }
     write_clients(e2);
-    Test::new()
+    dfab()
         .args(&login)
         .args(&["actions.shutdown:multi,__all__,remove_attached=true"])
         .run();
@@ -731,7 +728,7 @@ fn configurations_run_only_on_their_own_clients_engines() {
         "name: multi\nalpha: {image: /busybox:latest, clients: c1, links: beta}\nbeta: {image: /busybox:latest, clients: c2}\n",
     )
     .expect("map");
-    Test::new()
+    dfab()
         .args(&login)
         .args(&["actions.startup:multi,alpha"])
         .stderr(&abort(
@@ -743,7 +740,7 @@ fn configurations_run_only_on_their_own_clients_engines() {
     assert_eq!(after(e2), nothing, "nothing was created on engine 2");
     // Unknown clients are named with their position.
     std::fs::write(&clients, "c1: {fabric_host: \"root@127.0.0.1:1\"}\n").expect("clients");
-    Test::new()
+    dfab()
         .args(&["--set", &set, "actions.startup:multi,alpha,dry_run=true"])
         .stderr_has(&format!(
             "{}:3:1: beta.clients: client 'c2' is not configured; did you mean 'c1'?",
@@ -755,7 +752,7 @@ fn configurations_run_only_on_their_own_clients_engines() {
 
 #[test]
 fn scripts_and_single_commands_run_in_fresh_containers() {
-    let Some(t) = test_env::test_env() else {
+    let Some(t) = dfab_test_support::test_env() else {
         return;
     };
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -771,20 +768,20 @@ fn scripts_and_single_commands_run_in_fresh_containers() {
     let ssh = over_ssh(&t, &host, &set);
     let ssh: Vec<&str> = ssh.iter().map(String::as_str).collect();
     let script_arg = format!("actions.script:jobs.box,{}", script.display());
-    Test::new()
+    dfab()
         .args(&ssh)
         .args(&[script_arg.as_str()])
         .stdout_has(&format!(
             "[{host}] Exit code: 3\nhello from /tmp/script_run\n"
         ))
         .run();
-    Test::new()
+    dfab()
         .args(&["--set", &set, &format!("{script_arg},fail_nonzero=true")])
         .stdout_has("Exit code: 3\n")
         .stderr(&abort("the job in 'jobs.box' exited with 3"))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&ssh)
         .args(&["actions.single_cmd:jobs.box,echo result > out.txt,download_result=true"])
         .stdout_has(&format!("[{host}] Exit code: 0\n"))
@@ -794,7 +791,7 @@ fn scripts_and_single_commands_run_in_fresh_containers() {
         "result\n"
     );
     // The map,config form every other action takes, and the original's positional flag.
-    Test::new()
+    dfab()
         .args(&[
             "--set",
             &set,
@@ -804,7 +801,7 @@ fn scripts_and_single_commands_run_in_fresh_containers() {
         .stderr(&abort("the job in 'jobs.box' exited with 3"))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&[
             "--set",
             &set,
@@ -812,7 +809,7 @@ fn scripts_and_single_commands_run_in_fresh_containers() {
         ])
         .stdout_has("Exit code: 0\n")
         .run();
-    Test::new()
+    dfab()
         .args(&["--set", &set, "actions.single_cmd:jobs.box,true,perhaps"])
         .stderr(&abort(
             "actions.single_cmd: fail_nonzero must be true or false, not 'perhaps'",
@@ -828,7 +825,7 @@ fn scripts_and_single_commands_run_in_fresh_containers() {
 
 #[test]
 fn a_failing_step_stops_the_action_and_a_rerun_completes_it() {
-    let Some(_t) = test_env::test_env() else {
+    let Some(_t) = dfab_test_support::test_env() else {
         return;
     };
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -845,7 +842,7 @@ fn a_failing_step_stops_the_action_and_a_rerun_completes_it() {
     .expect("map");
     docker(&["rm", "-f", "ports.first", "ports.second"]);
     let set = format!("docker_maps={}", map.display());
-    let failed = Test::new()
+    let failed = dfab()
         .args(&["--set", &set, "actions.startup:ports,second"])
         .stdout_has("docker: Starting container 'ports.first'.\n")
         .stdout_has("docker: 2 created, 1 started in ")
@@ -857,16 +854,16 @@ fn a_failing_step_stops_the_action_and_a_rerun_completes_it() {
         "{failed}"
     );
     drop(busy);
-    Test::new()
+    dfab()
         .args(&["--set", &set, "actions.startup:ports,second"])
         .stdout_has("docker: Starting container 'ports.second'.\ndocker: 1 started in ")
         .run();
-    Test::new()
+    dfab()
         .args(&["--set", &set, "actions.shutdown:ports,first"])
         .stdout_has("docker: 2 stopped, 2 removed in ")
         .run();
     // The engine gone: one line that says so.
-    Test::new()
+    dfab()
         .args(&[
             "--set",
             &format!("{set},docker_base_url=/run/dfab-none.sock"),
@@ -883,7 +880,7 @@ fn a_failing_step_stops_the_action_and_a_rerun_completes_it() {
 /// docker-map made (same image, no label) is taken over.
 #[test]
 fn containers_the_map_does_not_own_are_left_alone() {
-    let Some(_t) = test_env::test_env() else {
+    let Some(_t) = dfab_test_support::test_env() else {
         return;
     };
     let map = MapFile::new(
@@ -921,7 +918,7 @@ fn containers_the_map_does_not_own_are_left_alone() {
     ] {
         squat(extra, image);
         for action in ["actions.update:own,web", "actions.shutdown:own,web"] {
-            Test::new()
+            dfab()
                 .args(&["--set", &set, action])
                 .stderr(&abort(&format!(
                     "container 'own.web' is not map 'own''s: {reason}; remove or rename it first"
@@ -937,11 +934,11 @@ fn containers_the_map_does_not_own_are_left_alone() {
     }
     // Made by docker-map: the configured image and no label. It is the map's.
     squat(&[], "busybox:latest");
-    Test::new()
+    dfab()
         .args(&["--set", &set, "actions.startup:own,web"])
         .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
         .run();
-    Test::new()
+    dfab()
         .args(&["--set", &set, "actions.shutdown:own,web"])
         .stdout_has("docker: 1 stopped, 1 removed in ")
         .run();
@@ -952,7 +949,7 @@ fn containers_the_map_does_not_own_are_left_alone() {
 /// policy, exec commands that stopped; `force_update` recreates anyway.
 #[test]
 fn update_changes_networks_limits_and_exec_commands_in_place() {
-    let Some(_t) = test_env::test_env() else {
+    let Some(_t) = dfab_test_support::test_env() else {
         return;
     };
     let map = MapFile::new("inplace.yaml", "");
@@ -971,8 +968,8 @@ fn update_changes_networks_limits_and_exec_commands_in_place() {
     clean();
     write("front", "mem_limit: 64m");
     let set = map.set.clone();
-    let update = || Test::new().args(&["--set", &set, "actions.update:inplace,web"]);
-    Test::new()
+    let update = || dfab().args(&["--set", &set, "actions.update:inplace,web"]);
+    dfab()
         .args(&["--set", &set, "actions.startup:inplace,web"])
         .stdout_has("docker: 2 created, 1 started, 1 exec'd in ")
         .run();
@@ -1034,7 +1031,7 @@ fn update_changes_networks_limits_and_exec_commands_in_place() {
         "the same container throughout"
     );
 
-    Test::new()
+    dfab()
         .args(&[
             "--set",
             &set,
@@ -1050,7 +1047,7 @@ fn update_changes_networks_limits_and_exec_commands_in_place() {
 /// anything is created.
 #[test]
 fn a_missing_image_with_no_registry_stops_at_the_pull() {
-    let Some(_t) = test_env::test_env() else {
+    let Some(_t) = dfab_test_support::test_env() else {
         return;
     };
     let map = MapFile::new(
@@ -1058,7 +1055,7 @@ fn a_missing_image_with_no_registry_stops_at_the_pull() {
         "name: gone\nnetworks: {net: {}}\nweb: {image: /dfabtest-missing:1, networks: [net]}\n",
     );
     let set = map.set.clone();
-    let stderr = Test::new()
+    let stderr = dfab()
         .args(&["--set", &set, "actions.startup:gone,web"])
         .stdout_has("docker: Pulling image 'dfabtest-missing:1'.\n")
         .stderr_has("Fatal error: Pulling image 'dfabtest-missing:1' failed: ")
@@ -1077,7 +1074,7 @@ fn a_missing_image_with_no_registry_stops_at_the_pull() {
 /// not change look changed, and a stopped container is started, not recreated.
 #[test]
 fn update_checks_do_not_repeat_the_originals_bugs() {
-    let Some(_t) = test_env::test_env() else {
+    let Some(_t) = dfab_test_support::test_env() else {
         return;
     };
     let map = MapFile::new("bugs.yaml", "");
@@ -1100,12 +1097,12 @@ fn update_checks_do_not_repeat_the_originals_bugs() {
     clean();
     write("front");
     let set = map.set.clone();
-    Test::new()
+    dfab()
         .args(&["--set", &set, "actions.startup:bugs,web;worker"])
         .run();
     // 31: `uses` of a container with shares; 32: numbers and booleans in the environment, a list-form
     // environment, a multi-word entrypoint string; 33: a published port.
-    Test::new()
+    dfab()
         .args(&["--set", &set, "actions.update:bugs,web;worker"])
         .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
         .run();
@@ -1113,13 +1110,13 @@ fn update_checks_do_not_repeat_the_originals_bugs() {
     // a network is connected with its full name.
     docker(&["stop", "-t", "1", "bugs.web"]);
     write("front, back");
-    let out = Test::new()
+    let out = dfab()
         .args(&["--set", &set, "actions.update:bugs,web"])
         .stdout_has("docker: Connecting container 'bugs.web' to network 'bugs.back'.\n")
         .stdout_has("docker: Starting container 'bugs.web'.\n")
         .run();
     assert!(!out.contains("Removing container"), "{out}");
-    Test::new()
+    dfab()
         .args(&["--set", &set, "actions.update:bugs,web;worker"])
         .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
         .run();
@@ -1130,7 +1127,7 @@ fn update_checks_do_not_repeat_the_originals_bugs() {
 /// --network container:x` does, so the engine accepts the request; what the map sets explicitly is refused at load.
 #[test]
 fn a_container_on_another_containers_network_starts() {
-    let Some(_t) = test_env::test_env() else {
+    let Some(_t) = dfab_test_support::test_env() else {
         return;
     };
     let names = ["netmode.web", "netmode.sidecar"];
@@ -1141,7 +1138,7 @@ fn a_container_on_another_containers_network_starts() {
         "name: netmode\nweb: {image: /busybox:latest, stop_timeout: 1, create_options: {command: sleep 600}}\n\
          sidecar: {image: /busybox:latest, network_mode: web, stop_timeout: 1, create_options: {command: sleep 600}}\n",
     );
-    Test::new()
+    dfab()
         .args(&["--set", &map.set, "actions.startup:netmode,sidecar"])
         .stdout_has("docker: 2 created, 2 started in ")
         .run();
@@ -1157,7 +1154,7 @@ fn a_container_on_another_containers_network_starts() {
             docker(&["inspect", "-f", "{{.Id}}", "netmode.web"])
         )
     );
-    Test::new()
+    dfab()
         .args(&["--set", &map.set, "actions.shutdown:netmode,__all__"])
         .stdout_has("docker: 2 stopped, 2 removed in ")
         .run();
@@ -1165,7 +1162,7 @@ fn a_container_on_another_containers_network_starts() {
         "name: netmode\nweb: {image: /busybox:latest}\n\
          sidecar: {image: /busybox:latest, network_mode: web, exposes: {80: 8081}, host_config: {dns: [10.0.0.2]}}\n",
     );
-    Test::new()
+    dfab()
         .args(&["--set", &map.set, "actions.startup:netmode,sidecar,dry_run=true"])
         .stderr_has(&format!(
             "{}:3:1: sidecar.exposes: cannot be used with network_mode 'web': the container shares that container's network",
@@ -1228,7 +1225,7 @@ fn converge_state() -> Vec<String> {
 /// volume prepared, the exec command running, no helper container behind.
 #[test]
 fn an_interrupted_startup_update_or_shutdown_converges_on_the_next_run() {
-    let Some(t) = test_env::test_env() else {
+    let Some(t) = dfab_test_support::test_env() else {
         return;
     };
     let map = MapFile::new(
@@ -1246,7 +1243,7 @@ fn an_interrupted_startup_update_or_shutdown_converges_on_the_next_run() {
     let run = |host: &str, task: &str| {
         let args = login(host);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        Test::new().args(&args).args(&[task])
+        dfab().args(&args).args(&[task])
     };
     let teardown = || {
         run(
@@ -1355,7 +1352,7 @@ fn an_interrupted_startup_update_or_shutdown_converges_on_the_next_run() {
 /// is created.
 #[test]
 fn every_rejection_of_a_create_request_is_found_before_anything_changes() {
-    let Some(_t) = test_env::test_env() else {
+    let Some(_t) = dfab_test_support::test_env() else {
         return;
     };
     let cases = [
@@ -1394,7 +1391,7 @@ fn every_rejection_of_a_create_request_is_found_before_anything_changes() {
     for (yaml, at, message) in cases {
         let map = MapFile::new("rej.yaml", &format!("name: rej\n{yaml}"));
         for dry_run in ["true", "false"] {
-            Test::new()
+            dfab()
                 .args(&[
                     "--set",
                     &map.set,

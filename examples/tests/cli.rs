@@ -1,133 +1,37 @@
 //! End-to-end tests of the runner through the example fabfile binary.
 
-mod support;
+use dfab_test_support::{abort, assert_snapshot};
 
-use support::{abort, Test};
+use crate::dfab;
 
-const LIST: &str = "\
-Example tasks for dfab.
-
-Available commands:
-
-    announce                      Announce the release on each host, all host...
-    ask                           Ask for a release name and show it.
-    build                         Build the release once, however many hosts ...
-    count_containers              Count the containers on each host through t...
-    deploy                        Ship a branch: `deploy:main,restart=yes,rep...
-    docker_cli                    Run the Docker command line against each ho...
-    fail                          Fail on purpose, to show the abort output.
-    fetch                         Download files into `HOST/PATH` (or a templ...
-    hello                         Greet someone from the current host.
-    hi                            Greet someone from the current host.
-    publish                       Publish web content to the example map's ho...
-    release                       Run `build` on every host through `execute`...
-    shell                         Open an interactive shell on each host.
-    show_env                      Show env keys named as arguments: `show_env...
-    tool                          Pass keyword options through to a tool: `to...
-    upload                        Upload files: `upload:dist/*.tar.gz,/srv/re...
-    uptime                        Show how long each host has been up, all ho...
-    actions.create                Create a configuration's containers and eve...
-    actions.kill                  Send a signal (default SIGKILL) to a config...
-    actions.perform               Run any action by name: `actions.perform:st...
-    actions.pull_images           Pull the images a configuration and its dep...
-    actions.remove                Remove a configuration's stopped containers...
-    actions.restart               Stop and start a configuration's containers...
-    actions.script                Run a local script (or its whole directory,...
-    actions.shutdown              Stop and remove a configuration's container...
-    actions.single_cmd            Run a command in a new container of a confi...
-    actions.start                 Start a configuration's stopped containers ...
-    actions.startup               Create and start a configuration's containe...
-    actions.stop                  Stop a configuration's containers and whate...
-    actions.update                Recreate containers that differ from their ...
-    db                            Apply the pending migrations (the namespace...
-    db.migrate                    Apply the pending migrations (the namespace...
-    db.seed                       Load the seed data.
-    docker.cleanup_containers     Remove exited containers; `include_initial`...
-    docker.cleanup_images         Remove images without tags that no containe...
-    docker.get_ip                 Print the IPv4 address of a host interface:...
-    docker.get_ipv6               Print the IPv6 address of a host interface,...
-    docker.list_containers        List the host's containers, ports and names...
-    docker.list_images            List the host's images with parent ids and ...
-    docker.list_networks          List the host's networks; `format=json` for...
-    docker.list_volumes           List the host's volumes; `format=json` for ...
-    docker.load_image             Load a local image tarball (plain or gzip) ...
-    docker.remove_all_containers  Stop (waiting `stop_timeout` seconds) and r...
-    docker.reset_socat            Kill the socat processes dfab started on th...
-    docker.save_image             Save an image of the host into a local gzip...
-    docker.version                Show the Docker engine's version informatio...
-";
-
-const NESTED: &str = "\
-Example tasks for dfab.
-
-Available commands (remember to call as module.[...].task):
-
-    announce
-    ask
-    build
-    count_containers
-    deploy
-    docker_cli
-    fail
-    fetch
-    hello
-    hi
-    publish
-    release
-    shell
-    show_env
-    tool
-    upload
-    uptime
-    actions:
-        create
-        kill
-        perform
-        pull_images
-        remove
-        restart
-        script
-        shutdown
-        single_cmd
-        start
-        startup
-        stop
-        update
-    db:
-        migrate
-        seed
-    docker:
-        cleanup_containers
-        cleanup_images
-        get_ip
-        get_ipv6
-        list_containers
-        list_images
-        list_networks
-        list_volumes
-        load_image
-        remove_all_containers
-        reset_socat
-        save_image
-        version
-";
-
-const SHORT: &str = "announce\nask\nbuild\ncount_containers\ndeploy\ndocker_cli\nfail\nfetch\nhello\nhi\npublish\nrelease\nshell\nshow_env\ntool\nupload\nuptime\nactions.create\nactions.kill\nactions.perform\nactions.pull_images\nactions.remove\nactions.restart\nactions.script\nactions.shutdown\nactions.single_cmd\nactions.start\nactions.startup\nactions.stop\nactions.update\ndb\ndb.migrate\ndb.seed\ndocker.cleanup_containers\ndocker.cleanup_images\ndocker.get_ip\ndocker.get_ipv6\ndocker.list_containers\ndocker.list_images\ndocker.list_networks\ndocker.list_volumes\ndocker.load_image\ndocker.remove_all_containers\ndocker.reset_socat\ndocker.save_image\ndocker.version\n";
-
+/// The task list in each format, against `tests/snapshots/` (rewritten by `DFAB_SNAPSHOTS=overwrite`, so that a new
+/// task changes one reviewed file instead of three hand-copied lists).
 #[test]
 fn list_formats() {
-    Test::new().args(&["--list"]).stdout(LIST).stderr("").run();
-    Test::new().args(&["-l", "-F", "short"]).stdout(SHORT).run();
-    Test::new().args(&["--shortlist"]).stdout(SHORT).run();
-    Test::new()
-        .args(&["-F", "nested", "-l"])
-        .stdout(NESTED)
-        .run();
+    let formats: [(&[&str], &str); 4] = [
+        (&["--list"], "list.txt"),
+        (&["-l", "-F", "short"], "list_short.txt"),
+        (&["--shortlist"], "list_short.txt"),
+        (&["-F", "nested", "-l"], "list_nested.txt"),
+    ];
+    for (args, file) in formats {
+        let listed = dfab().args(args).stderr("").run();
+        assert_snapshot(&snapshots().join(file), &listed);
+    }
+}
+
+fn snapshots() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots")
+}
+
+/// A task list as the snapshot holds it.
+fn listed(file: &str) -> String {
+    std::fs::read_to_string(snapshots().join(file)).expect("the snapshot is readable")
 }
 
 #[test]
 fn display_a_task() {
-    Test::new()
+    dfab()
         .args(&["-d", "hello"])
         .stdout(
             "Displaying detailed information for task 'hello':\n\n    Greet someone from the current host.\n    \n    \
@@ -135,23 +39,23 @@ fn display_a_task() {
              Arguments: name='world'\n\n",
         )
         .run();
-    Test::new()
+    dfab()
         .args(&["-d", "deploy"])
         .stdout_has("    Arguments: branch='main', restart=False, replicas=1, tag=None\n")
         .run();
     // A one-line docstring is followed by the arguments directly; Args and Kwargs show as *args and **kwargs.
-    Test::new()
+    dfab()
         .args(&["-d", "tool"])
         .stdout(
             "Displaying detailed information for task 'tool':\n\n    Pass keyword options through to a tool: \
              `tool:a,b,verbose=yes`.\n    Arguments: first, *rest, **options\n\n",
         )
         .run();
-    Test::new()
+    dfab()
         .args(&["-d", "nope"])
         .stderr(&abort(&format!(
             "Task 'nope' does not appear to exist. Valid task names:\n{}",
-            SHORT
+            listed("list_short.txt")
                 .lines()
                 .map(|l| format!("    {l}"))
                 .collect::<Vec<_>>()
@@ -163,21 +67,21 @@ fn display_a_task() {
 
 #[test]
 fn version_help_and_nothing_to_do() {
-    Test::new()
+    dfab()
         .args(&["-V"])
         .stdout(&format!("dfab {}\n", env!("CARGO_PKG_VERSION")))
         .run();
-    Test::new()
+    dfab()
         .args(&["--help"])
         .stdout_has("Usage: dfab [options] <command>[:arg1,arg2=val2,host=foo,hosts='h1;h2',...] ...\n\nOptions:\n")
         .stdout_has("  -P, --parallel        default to parallel execution method\n")
         .run();
-    Test::new().stdout_has("Options:\n").status(1).run();
+    dfab().stdout_has("Options:\n").status(1).run();
 }
 
 #[test]
 fn several_tasks_run_in_order() {
-    Test::new()
+    dfab()
         .args(&["hello", "hi:Ada", "db", "db.seed", "hello:name=Bo"])
         .stdout("Hello, world!\nHello, Ada!\nmigrating to head\nseeding\nHello, Bo!\n\nDone.\n")
         .stderr("")
@@ -186,18 +90,18 @@ fn several_tasks_run_in_order() {
 
 #[test]
 fn typed_arguments_and_leftovers() {
-    Test::new()
+    dfab()
         .args(&["deploy:dev,restart=yes,replicas=3,tag=v2"])
         .stdout_has("built dev as v2, 3 replica(s), restart=true\n")
         .run();
     // A task argument never runs as a command: the example quotes it for the shell.
     let marker = std::env::temp_dir().join(format!("dfab-injected-{}", std::process::id()));
-    Test::new()
+    dfab()
         .args(&[&format!("deploy:main;touch {}", marker.display())])
         .stdout_has(&format!("built main;touch {} as latest", marker.display()))
         .run();
     assert!(!marker.exists(), "the argument ran as a command");
-    Test::new()
+    dfab()
         .args(&["tool:eth0,True,a\\,b,k=a=b,v=x\\=y"])
         .stdout_has(
             "first=eth0 rest=[\"True\", \"a,b\"] options=[(\"k\", \"a=b\"), (\"v\", \"x=y\")]\n",
@@ -214,36 +118,36 @@ fn host_lists_from_every_source() {
             .collect::<String>()
             + "\nDone.\n"
     };
-    Test::new()
+    dfab()
         .args(&["-H", "a,b", "hello"])
         .stdout(&executing(&["a", "b"]))
         .run();
-    Test::new()
+    dfab()
         .args(&["hello", "-H", "a,b,a", "-x", "b"])
         .stdout(&executing(&["a"]))
         .run();
-    Test::new()
+    dfab()
         .args(&["-H", "a", "hello:host=c"])
         .stdout(&executing(&["c"]))
         .run();
-    Test::new()
+    dfab()
         .args(&["hello:hosts=a;b;c,exclude_hosts=b"])
         .stdout(&executing(&["a", "c"]))
         .run();
-    Test::new()
+    dfab()
         .args(&["hello:roles=web;db"])
         .stdout(&executing(&["web1", "web2", "db1"]))
         .run();
-    Test::new()
+    dfab()
         .args(&["-R", "db", "-H", "x", "hello"])
         .stdout(&executing(&["x", "db1"]))
         .run();
-    Test::new()
+    dfab()
         .args(&["-H", "deploy@[::1]:2222,user@web1:22", "show_env:host,user,port"])
         .stdout_has("[deploy@[::1]:2222] host = ::1\n[deploy@[::1]:2222] user = deploy\n[deploy@[::1]:2222] port = 2222\n")
         .stdout_has("[user@web1:22] host = web1\n[user@web1:22] user = user\n")
         .run();
-    Test::new()
+    dfab()
         .args(&["hello:roles=cache"])
         .stderr(&abort(
             "The following specified roles do not exist:\n    cache",
@@ -254,12 +158,12 @@ fn host_lists_from_every_source() {
 
 #[test]
 fn env_precedence_rc_then_set_then_options() {
-    Test::new()
+    dfab()
         .rcfile("user = fromrc\n# comment\ndeploy_env = rc\ntimeout = 30\n")
         .args(&["show_env:user,deploy_env,timeout"])
         .stdout_has("user = fromrc\ndeploy_env = rc\ntimeout = Number(30)\n")
         .run();
-    Test::new()
+    dfab()
         .rcfile("user = fromrc\n")
         .args(&[
             "--set",
@@ -268,7 +172,7 @@ fn env_precedence_rc_then_set_then_options() {
         ])
         .stdout_has("user = fromset\ndeploy_env = staging\ndry_run = Bool(true)\n")
         .run();
-    Test::new()
+    dfab()
         .rcfile("user = fromrc\n")
         .args(&["--set", "user=fromset", "-u", "fromcli", "show_env:user"])
         .stdout_has("user = fromcli\n")
@@ -277,13 +181,13 @@ fn env_precedence_rc_then_set_then_options() {
 
 #[test]
 fn unknown_tasks() {
-    Test::new()
+    dfab()
         .args(&["hello", "nope", "db.nope"])
         .stderr("\nWarning: Command(s) not found:\n    nope\n    db.nope\n\n")
-        .stdout(LIST.trim_start_matches("Example tasks for dfab.\n\n"))
+        .stdout(listed("list.txt").trim_start_matches("Example tasks for dfab.\n\n"))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&["--skip-unknown-tasks", "nope", "hello"])
         .stderr("\nWarning: 'nope' is not callable or a valid task name\n\n")
         .stdout("Hello, world!\n\nDone.\n")
@@ -311,7 +215,7 @@ fn every_task_string_is_checked_before_the_first_runs() {
         ("hello:host=web1:x", "bad host string 'web1:x': the port must be a number from 1 to 65535"),
     ];
     for (task, message) in cases {
-        Test::new()
+        dfab()
             .args(&["hello", task])
             .stdout("")
             .stderr(&abort(message))
@@ -322,34 +226,34 @@ fn every_task_string_is_checked_before_the_first_runs() {
 
 #[test]
 fn bad_settings_and_options() {
-    Test::new()
+    dfab()
         .args(&["-H", "web1:abc", "hello"])
         .stderr(&abort(
             "in the global host list (-H, -x, env.hosts): bad host string 'web1:abc': the port must be a number from 1 to 65535",
         ))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&["--set", "timeout=soon", "hello"])
         .stderr(&abort(
             "in --set 'timeout=soon': env key 'timeout' expects a whole number (0 to 18446744073709551615), not 'soon'",
         ))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&["-c", "/nonexistent/rc", "hello"])
         .stderr(&abort(
             "cannot read the rc file '/nonexistent/rc': No such file or directory (os error 2)",
         ))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .rcfile("timeout = never\n")
         .args(&["hello"])
         .stderr_has("/.fabricrc:1: env key 'timeout' expects a whole number")
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&["--hide", "loud", "hello"])
         .stderr(&abort(
             "unknown output level 'loud' (expected one of: status, aborts, warnings, running, stdout, stderr, user, \
@@ -368,7 +272,7 @@ fn bad_settings_and_options() {
             "option -F: invalid choice: 'wide' (choose from 'short', 'normal', 'nested')",
         ),
     ] {
-        Test::new()
+        dfab()
             .args(args)
             .stdout("")
             .stderr(&format!("{usage}dfab: error: {reason}\n"))
@@ -379,7 +283,7 @@ fn bad_settings_and_options() {
 
 #[test]
 fn failures_abort_or_warn() {
-    Test::new()
+    dfab()
         .args(&["fail", "hello"])
         .stdout("[localhost] local: exit 3\n")
         .stderr(&abort(
@@ -387,14 +291,14 @@ fn failures_abort_or_warn() {
         ))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&["-w", "fail", "hello"])
         .stdout("[localhost] local: exit 3\nHello, world!\n\nDone.\n")
         .stderr(
             "\nWarning: local() encountered an error (return code 3) while executing 'exit 3'\n\n",
         )
         .run();
-    Test::new()
+    dfab()
         .args(&["--hide", "running,aborts", "fail"])
         .stdout("")
         .stderr("")
@@ -404,7 +308,7 @@ fn failures_abort_or_warn() {
 
 #[test]
 fn runs_once_and_execute_results() {
-    Test::new()
+    dfab()
         .args(&["-H", "a,b", "release"])
         .stdout(
             "[a] Executing task 'release'\n[a] Executing task 'build'\n[a] building the release\n[a] a: release-1\n\
@@ -416,7 +320,7 @@ fn runs_once_and_execute_results() {
 #[test]
 fn parallel_output_lines_are_whole_and_prefixed() {
     let hosts: Vec<String> = (0..24).map(|i| format!("h{i}")).collect();
-    let stdout = Test::new()
+    let stdout = dfab()
         .args(&["-z", "8", "-H", &hosts.join(","), "announce"])
         .stderr("")
         .run();
@@ -482,11 +386,11 @@ fn bash_completes_task_names_and_options() {
     assert_eq!(complete("dep"), "deploy");
     assert_eq!(complete("actions.shut"), "actions.shutdown");
     assert_eq!(complete("--skip-b"), "--skip-bad-hosts");
-    Test::new()
+    dfab()
         .args(&["--completions", "fish"])
         .stdout_has("complete -c dfab-example -f -a '(dfab-example --shortlist 2>/dev/null)'\n")
         .run();
-    Test::new()
+    dfab()
         .args(&["--completions", "zsh"])
         .stdout_has("#compdef dfab-example\n")
         .run();
@@ -501,7 +405,7 @@ fn secrets_stay_hidden() {
         "sudo_passwords=MARKER-3",
         "docker_auth_configs=MARKER-4",
     ] {
-        let stderr = Test::new()
+        let stderr = dfab()
             .args(&["--set", set, "--list"])
             .status(1)
             .run_stderr();

@@ -1,21 +1,18 @@
 //! The `docker.*` tasks end to end: the local engine and a host's engine through the real sshd, over every tunnel
 //! kind, with their output and their errors.
 
-mod support;
-#[path = "../../dfab-core/tests/support/mod.rs"]
-mod test_env;
-
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 
-use support::{abort, cut_at, Cut, Test};
-use test_env::TestEnv;
+use dfab_test_support::{abort, cut_at, Cut, TestEnv};
+
+use crate::dfab;
 
 /// The tests share one engine (and `reset_socat` kills dfab's socat processes), so they take turns.
 fn engine() -> Option<(TestEnv, MutexGuard<'static, ()>)> {
     static ENGINE: Mutex<()> = Mutex::new(());
-    let t = test_env::test_env()?;
+    let t = dfab_test_support::test_env()?;
     let guard = ENGINE
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -139,7 +136,7 @@ fn version_and_listings_on_every_route() {
     fixtures(&t);
     let tcp = TcpEngine::start();
     for (route, args) in routes(&t, &tcp) {
-        let out = Test::new()
+        let out = dfab()
             .args(&strs(&args))
             .args(&[
                 "docker.version",
@@ -204,7 +201,7 @@ fn listings_as_json_and_filters() {
             ],
         ),
     ] {
-        let out = Test::new()
+        let out = dfab()
             .args(&strs(&args))
             .args(&["docker.list_containers:format=json"])
             .run();
@@ -230,17 +227,17 @@ fn listings_as_json_and_filters() {
         );
     }
     // An empty first argument lists running containers only, as in docker-fabric.
-    let running = Test::new()
+    let running = dfab()
         .args(&["docker.list_containers:"])
         .stdout_has("dfab-fixture-running")
         .run();
     assert!(!running.contains("dfab-fixture-exited"), "{running}");
-    let full = Test::new()
+    let full = dfab()
         .args(&["docker.list_containers:full_ids=true,short_image=false"])
         .run();
     let id = docker(&["inspect", "-f", "{{.Id}}", "dfab-fixture-running"]);
     assert!(full.contains(&id), "{full}");
-    Test::new()
+    dfab()
         .args(&["docker.list_images:format=yaml"])
         .stderr(&abort(
             "format 'yaml' is not a listing format: expected table or json",
@@ -253,7 +250,7 @@ fn listings_as_json_and_filters() {
 fn interface_addresses() {
     let Some((t, _engine)) = engine() else { return };
     let host = format!("root@127.0.0.1:{}", t.port);
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&["docker.get_ip:lo"])
         .stdout_has(&format!("[{host}] 127.0.0.1\n"))
@@ -269,14 +266,14 @@ fn interface_addresses() {
         .nth(1)
         .and_then(|a| a.split('/').next())
     {
-        Test::new()
+        dfab()
             .args(&strs(&root(&t)))
             .args(&["docker.get_ip"])
             .stdout_has(&format!("[{host}] {address}\n"))
             .run();
     }
     if t.ipv6 {
-        Test::new()
+        dfab()
             .args(&strs(&root(&t)))
             .args(&["docker.get_ipv6:lo", "docker.get_ipv6:lo,expand=true"])
             .stdout_has(&format!("[{host}] ::1\n"))
@@ -285,7 +282,7 @@ fn interface_addresses() {
             ))
             .run();
     }
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&["docker.get_ip:nope0"])
         .stderr_has(&abort(&format!(
@@ -296,7 +293,7 @@ fn interface_addresses() {
     // docker-fabric's guide writes `get_ipv6:eth0:True`: read as the comma form when unambiguous, with a note;
     // otherwise an error that shows the comma form. Never a value dropped silently.
     if t.ipv6 {
-        Test::new()
+        dfab()
             .args(&["docker.get_ipv6:lo:True"])
             .stdout("0000:0000:0000:0000:0000:0000:0000:0001\n\nDone.\n")
             .stderr(
@@ -305,7 +302,7 @@ fn interface_addresses() {
             )
             .run();
     }
-    Test::new()
+    dfab()
         .args(&["docker.get_ipv6:lo:maybe"])
         .stderr(&abort(
             "interface 'lo:maybe' does not exist on localhost; arguments are separated by commas: \
@@ -314,11 +311,11 @@ fn interface_addresses() {
         .status(1)
         .run();
     // Without a host, the local machine's interfaces, as the other docker tasks use the local engine.
-    Test::new()
+    dfab()
         .args(&["docker.get_ip:lo"])
         .stdout("127.0.0.1\n\nDone.\n")
         .run();
-    Test::new()
+    dfab()
         .args(&["docker.get_ip:nope0"])
         .stderr_has(&abort("interface 'nope0' does not exist on localhost"))
         .status(1)
@@ -342,7 +339,7 @@ fn reset_socat_kills_only_dfabs_socat() {
     let mut ours = spawn(true);
     let mut unrelated = spawn(false);
     std::thread::sleep(std::time::Duration::from_millis(200));
-    let out = Test::new()
+    let out = dfab()
         .args(&strs(&root(&t)))
         .args(&["docker.reset_socat"])
         .stdout_has("Removing process(es) with id(s) ")
@@ -360,7 +357,7 @@ fn reset_socat_kills_only_dfabs_socat() {
         unrelated.try_wait().expect("socat").is_none(),
         "another tool's socat survives"
     );
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&["docker.reset_socat:use_sudo=true"])
         .stdout_has("No socat processes of dfab found.\n")
@@ -387,7 +384,7 @@ fn maintenance_tasks() {
             .expect("tar");
         docker(&["import", &tar.display().to_string()])
     };
-    let listed = Test::new()
+    let listed = dfab()
         .args(&strs(&root(&t)))
         .args(&[
             "docker.cleanup_containers:list_only=true",
@@ -400,7 +397,7 @@ fn maintenance_tasks() {
         .stdout_has("Running containers:\n")
         .run();
     assert!(!listed.contains("  dfab-fixture-running\n"), "{listed}");
-    let excluded = Test::new()
+    let excluded = dfab()
         .args(&["docker.cleanup_containers:exclude=dfab-fixture-exited;other,list_only=true"])
         .run();
     assert!(!excluded.contains("dfab-fixture-exited"), "{excluded}");
@@ -408,7 +405,7 @@ fn maintenance_tasks() {
         eprintln!("skipping the removals: the engine was not started by scripts/test-env");
         return;
     }
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&["docker.cleanup_containers", "docker.cleanup_images"])
         .stdout_has("Removed containers:\ndfab-fixture-exited\n")
@@ -419,7 +416,7 @@ fn maintenance_tasks() {
         docker(&["ps", "-aq", "--filter", "name=dfab-fixture-exited"]),
         ""
     );
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&["docker.remove_all_containers:stop_timeout=1"])
         .stdout_has("Stopped containers:\n")
@@ -435,7 +432,7 @@ fn images_are_saved_and_loaded() {
     let file = dir.path().join("image.tar.gz");
     let file = file.display().to_string();
     let host = format!("root@127.0.0.1:{}", t.port);
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&[&format!("docker.save_image:{},{file}", t.image)])
         .stdout_has(&format!("[{host}] Saved {} to {file}.\n", t.image))
@@ -443,7 +440,7 @@ fn images_are_saved_and_loaded() {
     let bytes = std::fs::read(&file).expect("the saved image");
     assert_eq!(&bytes[..2], &[0x1f, 0x8b], "gzip");
     for (route, args) in [("socat", root(&t)), ("local", Vec::new())] {
-        Test::new()
+        dfab()
             .args(&strs(&args))
             .args(&[&format!("docker.load_image:{file}")])
             .stdout_has(&format!("Loaded image: {}", t.image))
@@ -451,7 +448,7 @@ fn images_are_saved_and_loaded() {
         eprintln!("{route}: loaded");
     }
     // docker-fabric's guide writes `load_image:new_image.tar.gz:600`: the comma form, with a note.
-    Test::new()
+    dfab()
         .args(&[&format!("docker.load_image:{file}:600")])
         .stdout_has(&format!("Loaded image: {}", t.image))
         .stderr_has(&format!(
@@ -459,7 +456,7 @@ fn images_are_saved_and_loaded() {
              separated by commas\n"
         ))
         .run();
-    Test::new()
+    dfab()
         .args(&[&format!("docker.load_image:{file}:600,timeout=5")])
         .stderr_has(&abort(&format!(
             "cannot read '{file}:600', and a timeout is given twice: write docker.load_image:{file},600"
@@ -468,7 +465,7 @@ fn images_are_saved_and_loaded() {
         .run();
     let text = dir.path().join("notes.txt");
     std::fs::write(&text, "not an image").expect("a text file");
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&[&format!("docker.load_image:{}", text.display())])
         .stderr_has(&abort(&format!(
@@ -477,13 +474,13 @@ fn images_are_saved_and_loaded() {
         )))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&["docker.load_image:/nonexistent/image.tar"])
         .stderr_has("Fatal error: cannot read '/nonexistent/image.tar': No such file or directory")
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&["docker.save_image:dfab-missing:1"])
         .stderr_has(&abort(&format!(
@@ -505,7 +502,7 @@ fn images_are_saved_and_loaded() {
 fn tunnel_errors_say_what_to_do() {
     let Some((t, _engine)) = engine() else { return };
     let nosocat = login(&t, "root", &t.root_key, t.nosocat_port);
-    Test::new()
+    dfab()
         .args(&strs(&nosocat))
         .args(&["docker.version"])
         .stderr_has(&abort(&format!(
@@ -514,13 +511,13 @@ fn tunnel_errors_say_what_to_do() {
         )))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&strs(&nosocat))
         .args(&["--set", "docker_tunnel=streamlocal", "docker.list_images"])
         .stdout_has(&t.image)
         .run();
     for tunnel in ["socat", "streamlocal"] {
-        Test::new()
+        dfab()
             .args(&strs(&login(&t, &t.plain_user, &t.user_key, t.port)))
             .args(&["--set", &format!("docker_tunnel={tunnel}"), "docker.version"])
             .stderr_has(&abort(&format!(
@@ -531,7 +528,7 @@ fn tunnel_errors_say_what_to_do() {
             .status(1)
             .run();
     }
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&["--set", "docker_base_url=/run/dfab-no-engine.sock", "docker.version"])
         .stderr_has(&abort(&format!(
@@ -540,14 +537,14 @@ fn tunnel_errors_say_what_to_do() {
         )))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&["--set", "docker_base_url=/run/dfab-no-engine.sock", "docker.version"])
         .stderr(&abort(
             "the Docker engine on localhost is not running: nothing listens on /run/dfab-no-engine.sock (start it: systemctl start docker; on a fresh Debian machine, scripts/test-env engine in a dfab checkout installs and starts one with the busybox image)",
         ))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&["--set", "docker_tunnel=ftp", "docker.version"])
         .stderr_has(&abort(
@@ -555,14 +552,14 @@ fn tunnel_errors_say_what_to_do() {
         ))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&["--set", "docker_api_version=latest", "docker.version"])
         .stderr(&abort(
             "docker_api_version 'latest' is not an API version such as 1.41",
         ))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&["--set", "docker_api_version=1.19", "docker.version"])
         .stderr(&abort(
             "docker_api_version 1.19 is older than API 1.24, the oldest dfab speaks",
@@ -575,7 +572,7 @@ fn tunnel_errors_say_what_to_do() {
 fn socat_command_lines_and_a_pinned_api_version() {
     let Some((t, _engine)) = engine() else { return };
     let host = format!("root@127.0.0.1:{}", t.port);
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&[
             "--set",
@@ -593,7 +590,7 @@ fn socat_command_lines_and_a_pinned_api_version() {
 fn a_local_tunnel_serves_the_docker_command_line() {
     let Some((t, _engine)) = engine() else { return };
     let port = free_port();
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&[
             "--set",
@@ -652,7 +649,7 @@ fn a_load_cut_short_says_what_the_engine_has() {
         docker(&["rmi", "dfabtest-small:latest", "dfabtest-big:latest"]);
         let mut stderr = String::new();
         let status = cut_at(t.port, ("image", "load", &small), Cut::Once, |host| {
-            let (_, err, status) = Test::new()
+            let (_, err, status) = dfab()
                 .args(&[
                     "-H",
                     host,

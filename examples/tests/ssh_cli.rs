@@ -1,16 +1,13 @@
 //! The runner against the test environment's real sshd: authentication, host keys, faults, gateways.
 
-mod support;
-#[path = "../../dfab-core/tests/support/mod.rs"]
-mod test_env;
-
 use std::net::TcpListener;
 
-use support::{abort, Test};
-use test_env::TestEnv;
+use dfab_test_support::{abort, TestEnv};
+
+use crate::dfab;
 
 fn env() -> Option<TestEnv> {
-    test_env::test_env()
+    dfab_test_support::test_env()
 }
 
 /// Options for a key login as root with the test known_hosts file.
@@ -36,7 +33,7 @@ fn strs(v: &[String]) -> Vec<&str> {
 fn key_login_runs_the_remainder_and_disconnects() {
     let Some(t) = env() else { return };
     let host = format!("root@127.0.0.1:{}", t.port);
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&["--", "whoami"])
         .stdout(&format!(
@@ -75,7 +72,7 @@ fn agent_login() {
         String::from_utf8_lossy(&added.stderr)
     );
     let sock = socket.display().to_string();
-    Test::new()
+    dfab()
         .env("SSH_AUTH_SOCK", &sock)
         .args(&[
             "-H",
@@ -87,7 +84,7 @@ fn agent_login() {
         ])
         .stdout_has("out: via-agent\n")
         .run();
-    Test::new()
+    dfab()
         .env("SSH_AUTH_SOCK", &sock)
         .args(&["-a", "-H", &format!("root@127.0.0.1:{}", t.port), "-k", "--abort-on-prompts", "--", "true"])
         .stderr_has(&format!(
@@ -96,7 +93,7 @@ fn agent_login() {
         ))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .env("SSH_AUTH_SOCK", &sock)
         .args(&[
             "-A",
@@ -118,7 +115,7 @@ fn agent_login() {
         .run();
     // Forwarding asked for but no local agent: the remote side sees an agent that answers nothing, and the
     // command still ends.
-    Test::new()
+    dfab()
         .args(&[
             "-A",
             "-i",
@@ -141,7 +138,7 @@ fn agent_login() {
 fn password_login_and_wrong_password() {
     let Some(t) = env() else { return };
     let host = format!("{}@127.0.0.1:{}", t.user, t.password_port);
-    Test::new()
+    dfab()
         .args(&[
             "-H",
             &host,
@@ -155,7 +152,7 @@ fn password_login_and_wrong_password() {
         ])
         .stdout_has(&format!("[{host}] out: {}\n", t.user))
         .run();
-    Test::new()
+    dfab()
         .args(&["-H", &host, "-p", "wrong", "-k", "-a", "--abort-on-prompts", "--", "whoami"])
         .stderr(&abort(&format!(
             "Needed to prompt for a connection or sudo password (host: {host}), but abort-on-prompts was set to True"
@@ -168,7 +165,7 @@ fn password_login_and_wrong_password() {
 fn encrypted_key_takes_the_password_as_passphrase() {
     let Some(t) = env() else { return };
     let host = format!("root@127.0.0.1:{}", t.port);
-    Test::new()
+    dfab()
         .args(&[
             "-H",
             &host,
@@ -183,7 +180,7 @@ fn encrypted_key_takes_the_password_as_passphrase() {
         ])
         .stdout_has("out: unlocked\n")
         .run();
-    Test::new()
+    dfab()
         .args(&["-H", &host, "-i", &t.encrypted_key, "-k", "-a", "--abort-on-prompts", "--", "true"])
         .stderr(&abort(&format!(
             "Needed to prompt for a connection or sudo password (host: {host}), but abort-on-prompts was set to True"
@@ -195,7 +192,7 @@ fn encrypted_key_takes_the_password_as_passphrase() {
 #[test]
 fn no_acceptable_key() {
     let Some(t) = env() else { return };
-    Test::new()
+    dfab()
         .args(&["-H", &format!("root@127.0.0.1:{}", t.port), "-i", &t.user_key, "-k", "-a", "--", "true"])
         .stderr(&abort(&format!(
             "Authentication failed for root@127.0.0.1:{p}: tried key {k}; give a key with -i, load it into ssh-agent, \
@@ -222,7 +219,7 @@ fn host_keys_changed_unknown_and_disabled() {
         "-a",
     ]
     .map(String::from);
-    let stderr = Test::new()
+    let stderr = dfab()
         .home_file(".ssh/known_hosts", &known)
         .args(&strs(&base))
         .args(&["--", "true"])
@@ -235,7 +232,7 @@ fn host_keys_changed_unknown_and_disabled() {
         )) && stderr.contains("/.ssh/known_hosts! Server's key was changed recently, or possible man-in-the-middle attack."),
         "{stderr}"
     );
-    Test::new()
+    dfab()
         .home_file(".ssh/known_hosts", &known)
         .args(&strs(&base))
         .args(&["-D", "--", "echo accepted"])
@@ -244,7 +241,7 @@ fn host_keys_changed_unknown_and_disabled() {
     // A garbage line first (and other damaged lines) hides nothing: the changed key is still refused, and each bad
     // line is named.
     let damaged = format!("garbage\n|1|bad|hash ssh-ed25519 AAAA\nbare-host-name\n{known}");
-    let stderr = Test::new()
+    let stderr = dfab()
         .home_file(".ssh/known_hosts", &damaged)
         .args(&strs(&base))
         .args(&["--", "true"])
@@ -261,7 +258,7 @@ fn host_keys_changed_unknown_and_disabled() {
     // A revoked key is refused even where another line records it.
     let real = std::fs::read_to_string(&t.host_key).unwrap();
     let real: Vec<&str> = real.split_whitespace().take(2).collect();
-    let stderr = Test::new()
+    let stderr = dfab()
         .home_file(
             ".ssh/known_hosts",
             &format!("@revoked * {}\n", real.join(" ")),
@@ -277,7 +274,7 @@ fn host_keys_changed_unknown_and_disabled() {
         )) && stderr.contains("/.ssh/known_hosts:1: refusing to connect"),
         "{stderr}"
     );
-    Test::new()
+    dfab()
         .args(&strs(&base))
         .args(&["-r", "--", "true"])
         .stderr(&abort(&format!(
@@ -287,7 +284,7 @@ fn host_keys_changed_unknown_and_disabled() {
         )))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&strs(&base))
         .args(&[
             "-r",
@@ -308,7 +305,7 @@ fn refused_silent_and_skipped_hosts() {
         .local_addr()
         .unwrap()
         .port();
-    Test::new()
+    dfab()
         .args(&["-H", &format!("root@127.0.0.1:{refused}"), "-t", "1", "-n", "2", "--", "true"])
         .stderr(&abort(&format!(
             "Low level socket error connecting to host 127.0.0.1 on port {refused}: Connection refused (tried 2 times)"
@@ -321,7 +318,7 @@ fn refused_silent_and_skipped_hosts() {
         let _held: Vec<_> = silent.incoming().take(4).collect();
         std::thread::sleep(std::time::Duration::from_secs(30));
     });
-    Test::new()
+    dfab()
         .args(&[
             "-H",
             &format!("root@127.0.0.1:{silent_port}"),
@@ -340,7 +337,7 @@ fn refused_silent_and_skipped_hosts() {
         .run();
     let mut args = root(&t);
     args[1] = format!("root@127.0.0.1:{refused},root@127.0.0.1:{}", t.port);
-    Test::new()
+    dfab()
         .args(&strs(&args))
         .args(&["--skip-bad-hosts", "-t", "1", "--", "echo still-here"])
         .stderr(&format!(
@@ -354,7 +351,7 @@ fn refused_silent_and_skipped_hosts() {
 #[test]
 fn command_failures() {
     let Some(t) = env() else { return };
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&["--", "no-such-command"])
         .stderr(&abort(
@@ -363,7 +360,7 @@ fn command_failures() {
         ))
         .status(1)
         .run();
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&["-w", "--", "exit 4"])
         .stderr("\nWarning: run() received nonzero return code 4 while executing 'exit 4'!\n\n")
@@ -376,7 +373,7 @@ fn eager_disconnects_and_coloured_errors() {
     let Some(t) = env() else { return };
     let mut args = root(&t);
     args.extend(["-e".into(), "--".into(), "true".into()]);
-    let stdout = Test::new().args(&strs(&args)).run();
+    let stdout = dfab().args(&strs(&args)).run();
     // Mid-run the user is the host's own, so the line names the host without it, as Fabric's does.
     let disconnect = format!("Disconnecting from 127.0.0.1:{}... done.\n", t.port);
     let done = stdout.find("\nDone.\n").expect("Done.");
@@ -385,7 +382,7 @@ fn eager_disconnects_and_coloured_errors() {
         "-e disconnects before Done.:\n{stdout}"
     );
     assert!(!stdout[done..].contains("Disconnecting"), "{stdout}");
-    Test::new()
+    dfab()
         .args(&["--colorize-errors", "fail"])
         .stderr("\n\x1b[31mFatal error: local() encountered an error (return code 3) while executing 'exit 3'\n\x1b[0m\n\x1b[31mAborting.\x1b[0m\n")
         .status(1)
@@ -404,7 +401,7 @@ fn parallel_hosts_print_whole_lines() {
     }
     let mut args = root(&t);
     args[1] = hosts.join(",");
-    let stdout = Test::new()
+    let stdout = dfab()
         .args(&strs(&args))
         .args(&["-P", "--", "for i in 1 2 3 4 5; do echo line-$i; done"])
         .stderr("")
@@ -435,7 +432,7 @@ fn gateway_and_proxy_jump() {
         "--".into(),
         "echo tunnelled".into(),
     ]);
-    Test::new()
+    dfab()
         .args(&strs(&args))
         .stdout_has("out: tunnelled\n")
         .stdout_has(&format!(
@@ -452,7 +449,7 @@ fn gateway_and_proxy_jump() {
         p = t.port,
         k = t.root_key
     );
-    Test::new()
+    dfab()
         .home_file(".ssh/config", &config)
         .args(&[
             "--use-ssh-config",
@@ -476,19 +473,19 @@ fn gateway_and_proxy_jump() {
 #[test]
 fn interactive_shell_and_prompts() {
     let Some(t) = env() else { return };
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&["shell"])
         .stdin("echo from-the-shell\nexit\n")
         .stdout_has("from-the-shell")
         .run();
-    Test::new()
+    dfab()
         .args(&["ask"])
         .stdin("not valid!\nrel2\n")
         .stdout_has("Release name? [r1] Validation failed for the following reason:\n    'not valid!' is not alphanumeric\n")
         .stdout_has("releasing rel2\n")
         .run();
-    Test::new()
+    dfab()
         .args(&["--abort-on-prompts", "ask"])
         .stderr(&abort(
             "Needed to prompt for a user-specified prompt() call (host: None), but abort-on-prompts was set to True",
@@ -505,13 +502,13 @@ fn transfers_from_the_command_line() {
     std::fs::write(&file, "hello\n").unwrap();
     let remote = format!("/tmp/dfab-cli-{}.txt", std::process::id());
     let host = format!("root@127.0.0.1:{}", t.port);
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&[&format!("upload:{},{remote}", file.display())])
         .stdout_has(&format!("[{host}] put: {} -> {remote}\n", file.display()))
         .run();
     let template = format!("{}/%(host)s/%(basename)s", dir.path().display());
-    Test::new()
+    dfab()
         .args(&strs(&root(&t)))
         .args(&[&format!("fetch:{remote},{template}")])
         .stdout_has("download: ")
@@ -527,7 +524,7 @@ fn transfers_from_the_command_line() {
 #[test]
 fn a_missing_key_file_is_named() {
     let Some(t) = env() else { return };
-    Test::new()
+    dfab()
         .args(&[
             "-H",
             &format!("root@127.0.0.1:{}", t.port),

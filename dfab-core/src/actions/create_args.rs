@@ -143,7 +143,7 @@ pub(crate) fn endpoint_settings(
 /// Builds the create request of every container among `items` without sending it, so that what only the
 /// fabfile's env or the client settles (deferred `!env_lazy` values, interface aliases) fails before the first
 /// step, each problem with its configuration's position.
-pub fn check_requests(
+pub(super) fn check_requests(
     map: &ContainerMap,
     items: &[Item],
     client: Option<&ClientConfig>,
@@ -180,7 +180,7 @@ pub fn check_requests(
 }
 
 /// The label dfab puts on the containers it creates, naming their map.
-pub const OWNER_LABEL: &str = "dfab.map";
+pub(super) const OWNER_LABEL: &str = "dfab.map";
 
 /// The create request for `config` (one of its `instance`s) of `map`, on a host described by `client`.
 pub fn create_body(

@@ -41,7 +41,7 @@ impl FromArg for ExecCheck {
 
 /// One configured exec command as a process list shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExpectedExec {
+pub(super) struct ExpectedExec {
     /// Its index in the configuration's `exec_commands`.
     pub index: usize,
     /// The argument strings a process running it may show (a shell line runs as itself or as `/bin/sh -c …`).
@@ -52,7 +52,7 @@ pub struct ExpectedExec {
 
 /// The exec commands of `expected` that no process of `processes` (uid, arguments) runs. A user name is not
 /// compared (the host's `ps` knows the host's names, not the container's; docker-map's bug 36).
-pub fn missing_exec(
+pub(super) fn missing_exec(
     expected: &[ExpectedExec],
     processes: &[(Option<u32>, String)],
     check: ExecCheck,
@@ -78,7 +78,7 @@ pub fn missing_exec(
 
 /// A network connection a container's configuration asks for.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ExpectedEndpoint {
+pub(super) struct ExpectedEndpoint {
     /// The full network name.
     pub network: String,
     /// The endpoint's configured settings (aliases, links, addresses).
@@ -87,7 +87,7 @@ pub struct ExpectedEndpoint {
 
 /// The steps that bring a container's network connections to the expected ones: connect the missing, reconnect
 /// the mismatched (aliases, links, addresses), disconnect the ones no longer configured.
-pub fn network_steps(
+pub(super) fn network_steps(
     expected: &[ExpectedEndpoint],
     live: &HashMap<String, EndpointSettings>,
 ) -> Vec<StepKind> {
@@ -155,7 +155,7 @@ const LIMITS: [Limit; 7] = [
 /// How limits and the restart policy differ: what an in-place update changes, and why the container needs
 /// recreating instead (a limit set on the container that is no longer configured, or the OOM-killer setting, which
 /// the engine cannot change in place; docker-map's bug 34).
-pub fn limit_changes(wanted: &HostConfig, live: &HostConfig) -> (Vec<String>, Vec<String>) {
+pub(super) fn limit_changes(wanted: &HostConfig, live: &HostConfig) -> (Vec<String>, Vec<String>) {
     let (mut update, mut reset) = (Vec::new(), Vec::new());
     let set = |v: Option<i64>| v.filter(|v| *v > 0);
     let mut compare =
@@ -219,7 +219,7 @@ fn same_policy(wanted: &RestartPolicy, live: Option<&RestartPolicy>) -> bool {
 }
 
 /// The in-place update request: the configured limits and restart policy.
-pub fn update_body(wanted: &HostConfig) -> ContainerUpdateBody {
+pub(super) fn update_body(wanted: &HostConfig) -> ContainerUpdateBody {
     ContainerUpdateBody {
         blkio_weight: wanted.blkio_weight.filter(|v| *v > 0),
         cpu_period: wanted.cpu_period.filter(|v| *v > 0),

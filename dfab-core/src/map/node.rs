@@ -150,7 +150,7 @@ pub struct SyntaxError {
 
 /// How many values aliases (`*name`, also in merge keys) may add to a document in all. Real maps stay far below;
 /// a few hundred bytes of nested aliases (an "alias bomb") would otherwise expand to gigabytes.
-pub const MAX_ALIAS_VALUES: usize = 100_000;
+pub(super) const MAX_ALIAS_VALUES: usize = 100_000;
 
 /// Parses the first document of `text`; an empty document is null. Merge keys (`<<: *common`) are applied as
 /// PyYAML does: the merged mapping's keys are added where the mapping does not set them itself.

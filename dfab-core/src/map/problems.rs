@@ -36,7 +36,7 @@ impl fmt::Display for Problem {
 
 /// Errors and warnings collected while reading and checking a map, so that all are reported together.
 #[derive(Clone, Debug, Default)]
-pub struct Problems {
+pub(super) struct Problems {
     source: String,
     /// What makes the map unusable.
     pub errors: Vec<Problem>,
@@ -46,7 +46,7 @@ pub struct Problems {
 
 impl Problems {
     /// Problems of the file `source`.
-    pub fn new(source: &str) -> Problems {
+    pub(super) fn new(source: &str) -> Problems {
         Problems {
             source: source.to_owned(),
             ..Problems::default()
@@ -54,12 +54,12 @@ impl Problems {
     }
 
     /// Records an error.
-    pub fn error(&mut self, at: Position, path: &str, message: impl Into<String>) {
+    pub(super) fn error(&mut self, at: Position, path: &str, message: impl Into<String>) {
         self.errors.push(self.problem(at, path, message.into()));
     }
 
     /// Records a warning.
-    pub fn warn(&mut self, at: Position, path: &str, message: impl Into<String>) {
+    pub(super) fn warn(&mut self, at: Position, path: &str, message: impl Into<String>) {
         self.warnings.push(self.problem(at, path, message.into()));
     }
 
@@ -73,7 +73,7 @@ impl Problems {
     }
 
     /// Fails with every error, in file order, when there is any.
-    pub fn into_result(mut self) -> Result<Vec<Problem>, MapError> {
+    pub(super) fn into_result(mut self) -> Result<Vec<Problem>, MapError> {
         if self.errors.is_empty() {
             return Ok(self.warnings);
         }
@@ -100,7 +100,7 @@ impl fmt::Display for MapError {
 }
 
 /// The known name closest to `unknown`, if it is close enough to be a likely typo.
-pub fn suggestion<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
+pub(super) fn suggestion<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
     // Transpositions count once (`wbe` → `web`); short names need a closer match than long ones.
     known
         .iter()
@@ -111,7 +111,7 @@ pub fn suggestion<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
 }
 
 /// `unknown key 'x'` with a "did you mean" when one is close.
-pub fn unknown_key(key: &str, known: &[&str], what: &str) -> String {
+pub(super) fn unknown_key(key: &str, known: &[&str], what: &str) -> String {
     match suggestion(key, known) {
         Some(close) => format!("unknown {what} key '{key}'; did you mean '{close}'?"),
         None => format!(

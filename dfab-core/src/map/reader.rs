@@ -17,7 +17,7 @@ use super::text::Text;
 use super::volume::{HostPath, VolumeConfig};
 
 /// Keys of the map document itself; every other top-level key is a container configuration.
-pub const MAP_KEYS: [&str; 13] = [
+pub(super) const MAP_KEYS: [&str; 13] = [
     "name",
     "repository",
     "default_tag",
@@ -34,7 +34,7 @@ pub const MAP_KEYS: [&str; 13] = [
 ];
 
 /// Keys of a container configuration.
-pub const CONTAINER_KEYS: [&str; 26] = [
+pub(super) const CONTAINER_KEYS: [&str; 26] = [
     "abstract",
     "extends",
     "image",

@@ -69,7 +69,7 @@ impl fmt::Display for Text {
 }
 
 /// An env key's value as text: typed keys in their `--set` spelling, free keys as YAML scalars.
-pub fn env_value(env: &Env, key: &str) -> Option<String> {
+pub(super) fn env_value(env: &Env, key: &str) -> Option<String> {
     let value = env.get(key)?;
     match value {
         serde_yaml::Value::Null => None,
@@ -83,7 +83,7 @@ pub fn env_value(env: &Env, key: &str) -> Option<String> {
 }
 
 /// Expands `$VAR` and `${VAR}` from the process environment, then a leading `~`, as docker-map's `!path` does.
-pub fn expand_path(text: &str) -> String {
+pub(super) fn expand_path(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(i) = rest.find('$') {

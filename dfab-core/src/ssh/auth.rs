@@ -75,7 +75,10 @@ pub(crate) fn authenticate(session: &Session, target: &Target) -> Result<(), Ssh
         )
         .map_err(|e| SshError::Prompt(e.to_string()))?;
         if password.is_empty() {
-            eprintln!("Sorry, you can't enter an empty password. Please try again.");
+            crate::term::output::write(
+                crate::term::output::Stream::Stderr,
+                "Sorry, you can't enter an empty password. Please try again.\n",
+            );
             continue;
         }
         if session.userauth_password(user, &password).is_ok() {

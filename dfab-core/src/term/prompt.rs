@@ -4,6 +4,7 @@ use std::io::{BufRead, Write};
 
 use anyhow::{bail, Context};
 
+use super::output::Stream;
 use crate::env::env;
 
 /// The abort text when a prompt for `what` is not allowed (`--abort-on-prompts`, or a parallel run).
@@ -76,7 +77,10 @@ pub fn prompt_with<T>(
         let answer = if answer.is_empty() { default } else { &answer };
         match validate(answer) {
             Ok(value) => return Ok(value),
-            Err(reason) => println!("Validation failed for the following reason:\n    {reason}\n"),
+            Err(reason) => super::output::write(
+                Stream::Stdout,
+                &format!("Validation failed for the following reason:\n    {reason}\n\n"),
+            ),
         }
     }
 }
@@ -90,7 +94,10 @@ pub fn confirm(question: &str, default: bool) -> anyhow::Result<bool> {
             "" => return Ok(default),
             "y" | "yes" => return Ok(true),
             "n" | "no" => return Ok(false),
-            _ => println!("I didn't understand you. Please specify '(y)es' or '(n)o'."),
+            _ => super::output::write(
+                Stream::Stdout,
+                "I didn't understand you. Please specify '(y)es' or '(n)o'.\n",
+            ),
         }
     }
 }

@@ -1,7 +1,5 @@
-//! Helpers shared by the benchmarks: environment variables, timing, medians, quiet commands.
-
-// Each benchmark binary compiles this module on its own and uses a different part of it.
-#![allow(dead_code)]
+//! dfab's benchmark drivers (`src/bin/`, run by the scripts in `bench/`), and the helpers they share: environment
+//! variables, timing, medians, quiet commands. A crate of their own, so that `cargo test` does not build them.
 
 use std::io::Write;
 use std::path::Path;
@@ -51,9 +49,13 @@ pub fn numbers() -> anyhow::Result<Vec<u64>> {
 
 /// The test environment's root login: port, key, known-hosts file and host string.
 pub struct Login {
+    /// The sshd port.
     pub port: String,
+    /// The private key file.
     pub key: String,
+    /// The known_hosts file.
     pub known: String,
+    /// The host string (`root@127.0.0.1:PORT`).
     pub host: String,
 }
 

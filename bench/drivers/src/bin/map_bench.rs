@@ -3,15 +3,16 @@
 //!
 //! Arguments: sizes, default `100 1000 2000 5000 10000`.
 
+// A benchmark driver prints its report; that is its job.
+#![allow(clippy::print_stdout)]
+
 use std::fmt::Write as _;
 use std::time::Instant;
 
 use dfab_core::env::Env;
 use dfab_core::map::{load_map_str, Graph};
 
-#[path = "bench_support/mod.rs"]
-mod bench_support;
-use bench_support::{median, numbers};
+use dfab_bench::{median, numbers};
 
 /// A map of `size` containers: each links to up to three earlier ones, every tenth has two instances, every fifth
 /// attaches a volume that a later one uses.

@@ -1,22 +1,34 @@
-//! The test environment made by `scripts/test-env`: a real sshd on 127.0.0.1 and a Docker engine.
-
-#![allow(dead_code)]
+//! The test environment made by `scripts/test-env`: a real sshd on 127.0.0.1 and Docker engines.
 
 use dfab_core::env::env_mut;
 
+use crate::turns::Turn;
+
 /// Connection details exported by `scripts/test-env`.
 pub struct TestEnv {
+    /// The sshd port for key logins.
     pub port: u16,
+    /// The sshd port that accepts passwords.
     pub password_port: u16,
+    /// root's private key file.
     pub root_key: String,
+    /// The unprivileged user (in the docker group).
     pub user: String,
+    /// That user's private key file.
     pub user_key: String,
+    /// That user's password (also for sudo).
     pub password: String,
+    /// A private key file encrypted with `passphrase`.
     pub encrypted_key: String,
+    /// The passphrase of `encrypted_key`.
     pub passphrase: String,
+    /// The sshd's public host key.
     pub host_key: String,
+    /// A known_hosts file holding the host key for every test port.
     pub known_hosts: String,
+    /// Whether sshd also listens on ::1.
     pub ipv6: bool,
+    /// The environment's state directory.
     pub dir: String,
     /// The sshd whose sessions have no socat on their PATH.
     pub nosocat_port: u16,
@@ -26,6 +38,8 @@ pub struct TestEnv {
     pub image: String,
     /// The extra engines' sockets (`unix:///…`), each with its own data root and bridge, the test image loaded.
     pub engines: Vec<String>,
+    /// The calling file's turn at the environment, held as long as this value lives.
+    _turn: Turn,
 }
 
 fn var(name: &str) -> String {
@@ -33,8 +47,12 @@ fn var(name: &str) -> String {
 }
 
 /// The environment, or `None` (with the reason printed) when the tests run outside it; under `CI=true` a
-/// missing environment is a failure.
+/// missing environment is a failure. Waits while tests of another file use it (see `turns`).
+// It prints why a test passes without running, for the person at the laptop.
+#[allow(clippy::print_stderr)]
+#[track_caller]
 pub fn test_env() -> Option<TestEnv> {
+    let file = std::panic::Location::caller().file();
     if std::env::var("DFAB_TEST_SSH_PORT").is_err() {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("the test environment is missing under CI=true: run the tests through scripts/test-env");
@@ -62,6 +80,7 @@ pub fn test_env() -> Option<TestEnv> {
             .split_whitespace()
             .map(str::to_owned)
             .collect(),
+        _turn: Turn::take(file),
     })
 }
 
@@ -69,7 +88,7 @@ pub fn test_env() -> Option<TestEnv> {
 #[macro_export]
 macro_rules! require_env {
     () => {
-        match support::test_env() {
+        match $crate::test_env() {
             Some(env) => env,
             None => return,
         }

@@ -4,6 +4,9 @@
 //!
 //! Arguments: `[SIZE_MB] [INSPECTS] [ROUNDS]`, default 500 200 3.
 
+// A benchmark driver prints its report; that is its job.
+#![allow(clippy::print_stdout)]
+
 use std::process::Command;
 use std::time::Duration;
 
@@ -11,9 +14,7 @@ use dfab_core::docker::docker_client;
 use dfab_core::env::{env_mut, hide, Level};
 use dfab_core::tasks::load_image_file;
 
-#[path = "bench_support/mod.rs"]
-mod bench_support;
-use bench_support::{median, numbers, random_file, shell, timed, var, Login};
+use dfab_bench::{median, numbers, random_file, shell, timed, var, Login};
 
 const IMAGE: &str = "dfab-bench:latest";
 
