@@ -178,7 +178,7 @@ fn parallel_run_on_several_host_strings() {
         e.parallel = true;
     });
     let hosts_ref: Vec<&str> = hosts.iter().map(String::as_str).collect();
-    let results = execute("hostname_of", &hosts_ref).unwrap();
+    let results = execute("ssh_run.hostname_of", &hosts_ref).unwrap();
     assert_eq!(results.len(), hosts.len());
     for host in &hosts {
         let seen = results[host].to_string();

@@ -1,4 +1,5 @@
-//! `#[task]` parameters may take any name, including the ones the macro's own code uses.
+//! `#[task]` parameters may take any name, including the ones the macro's own code uses. The tasks here are in the
+//! namespace `task_macro`: a module of the test binary is a namespace, as a fabfile's module is.
 
 use dfab_core::prelude::*;
 
@@ -26,12 +27,12 @@ fn internal_names(
 
 #[test]
 fn parameters_never_collide_with_the_macros_names() {
-    let results = execute("leftovers:a,b,k=v", &[]).expect("leftovers");
+    let results = execute("task_macro.leftovers:a,b,k=v", &[]).expect("leftovers");
     assert_eq!(
         results["<local-only>"].to_string(),
         "[\"a\", \"b\"] [(\"k\", \"v\")]"
     );
-    let results = execute("internal_names:1,2,3,4,5", &[]).expect("internal_names");
+    let results = execute("task_macro.internal_names:1,2,3,4,5", &[]).expect("internal_names");
     assert_eq!(results["<local-only>"].to_string(), "1 2 3 4 5");
 }
 
@@ -52,14 +53,14 @@ fn noop() {}
 fn what_a_task_sets_in_env_lasts_and_the_host_loop_reverts_its_own() {
     let before = env().user.clone();
     // The loop's own user (from `root@…`) reverts after the host's run.
-    execute("noop", &["root@web9"]).expect("noop");
+    execute("task_macro.noop", &["root@web9"]).expect("noop");
     assert_eq!(env().user, before);
     assert_eq!(env().host_string, None);
     // A user the task set itself stays for the rest of the run, with a host or without.
-    execute("become_deploy", &["web1"]).expect("become_deploy");
+    execute("task_macro.become_deploy", &["web1"]).expect("become_deploy");
     assert_eq!(env().user, "deploy");
     assert_eq!(env().hosts, ["web1"]);
     env_mut(|e| e.user = before.clone());
-    execute("become_deploy", &[]).expect("become_deploy");
+    execute("task_macro.become_deploy", &[]).expect("become_deploy");
     assert_eq!(env().user, "deploy");
 }
