@@ -110,8 +110,13 @@ fn fixtures(t: &TestEnv) {
     docker(&["volume", "create", "dfab-fixture-volume"]);
 }
 
-/// Every route to the engine: local, then through sshd with each tunnel kind.
+/// Every route to the engine: local, then through sshd with each tunnel kind (the default `auto`, which takes a
+/// direct channel here, and socat where the server refuses those).
 fn routes(t: &TestEnv, tcp: &TcpEngine) -> Vec<(&'static str, Vec<String>)> {
+    let mut socat = root(t);
+    socat.extend(["--set".into(), "docker_tunnel=socat".into()]);
+    let mut refused = login(t, "root", &t.root_key, t.nostream_port);
+    refused.extend(["--set".into(), "docker_tunnel=auto".into()]);
     let mut streamlocal = root(t);
     streamlocal.extend(["--set".into(), "docker_tunnel=streamlocal".into()]);
     let mut over_tcp = root(t);
@@ -124,7 +129,9 @@ fn routes(t: &TestEnv, tcp: &TcpEngine) -> Vec<(&'static str, Vec<String>)> {
     ]);
     vec![
         ("local", Vec::new()),
-        ("socat", root(t)),
+        ("auto", root(t)),
+        ("auto, streamlocal refused", refused),
+        ("socat", socat),
         ("streamlocal", streamlocal),
         ("tcp", over_tcp),
     ]
@@ -504,18 +511,24 @@ fn tunnel_errors_say_what_to_do() {
     let nosocat = login(&t, "root", &t.root_key, t.nosocat_port);
     dfab()
         .args(&strs(&nosocat))
-        .args(&["docker.version"])
+        .args(&["--set", "docker_tunnel=socat", "docker.version"])
         .stderr_has(&abort(&format!(
             "socat is not installed on root@127.0.0.1:{}: install it there, or set docker_tunnel=streamlocal to reach the socket without it",
             t.nosocat_port
         )))
         .status(1)
         .run();
-    dfab()
-        .args(&strs(&nosocat))
-        .args(&["--set", "docker_tunnel=streamlocal", "docker.list_images"])
-        .stdout_has(&t.image)
-        .run();
+    for tunnel in ["streamlocal", "auto"] {
+        dfab()
+            .args(&strs(&nosocat))
+            .args(&[
+                "--set",
+                &format!("docker_tunnel={tunnel}"),
+                "docker.list_images",
+            ])
+            .stdout_has(&t.image)
+            .run();
+    }
     for tunnel in ["socat", "streamlocal"] {
         dfab()
             .args(&strs(&login(&t, &t.plain_user, &t.user_key, t.port)))
@@ -548,7 +561,7 @@ fn tunnel_errors_say_what_to_do() {
         .args(&strs(&root(&t)))
         .args(&["--set", "docker_tunnel=ftp", "docker.version"])
         .stderr_has(&abort(
-            "docker_tunnel 'ftp' is not a tunnel kind: expected socat, streamlocal or tcp",
+            "docker_tunnel 'ftp' is not a tunnel kind: expected auto, socat, streamlocal or tcp",
         ))
         .status(1)
         .run();
@@ -576,7 +589,7 @@ fn socat_command_lines_and_a_pinned_api_version() {
         .args(&strs(&root(&t)))
         .args(&[
             "--set",
-            "socat_quiet=false,docker_api_version=1.30",
+            "docker_tunnel=socat,socat_quiet=false,docker_api_version=1.30",
             "docker.version",
         ])
         .stdout_has(&format!(
@@ -584,6 +597,43 @@ fn socat_command_lines_and_a_pinned_api_version() {
         ))
         .stdout_has("\nApiVersion:")
         .run();
+}
+
+/// `auto` asks for a direct channel; a server that forbids them (`AllowStreamLocalForwarding no`) gets socat, with
+/// one debug line for the run, and the task works the same. A server that allows them never runs socat.
+#[test]
+fn auto_falls_back_to_socat_where_direct_channels_are_refused() {
+    let Some((t, _engine)) = engine() else { return };
+    let refused = format!("root@127.0.0.1:{}", t.nostream_port);
+    let (stdout, _, _) = dfab()
+        .args(&strs(&login(&t, "root", &t.root_key, t.nostream_port)))
+        .args(&[
+            "--set",
+            "socat_quiet=false",
+            "--show",
+            "debug",
+            "docker.version",
+            "docker.list_images",
+        ])
+        .stdout_has("\nApiVersion:")
+        .stdout_has(&t.image)
+        .run_any();
+    let fallbacks = stdout
+        .matches(&format!(
+            "[{refused}] the server refused a direct channel to the engine"
+        ))
+        .count();
+    assert_eq!(fallbacks, 1, "one debug line per run:\n{stdout}");
+    assert!(
+        stdout.contains(&format!("[{refused}] socat: socat -lp dfab-tunnel")),
+        "{stdout}"
+    );
+    let direct = dfab()
+        .args(&strs(&root(&t)))
+        .args(&["--set", "socat_quiet=false", "docker.version"])
+        .stdout_has("\nApiVersion:")
+        .run();
+    assert!(!direct.contains("socat:"), "{direct}");
 }
 
 #[test]

@@ -32,6 +32,8 @@ pub struct TestEnv {
     pub dir: String,
     /// The sshd whose sessions have no socat on their PATH.
     pub nosocat_port: u16,
+    /// The sshd that refuses direct-streamlocal channels (`AllowStreamLocalForwarding no`).
+    pub nostream_port: u16,
     /// A user outside the docker group (logs in with `user_key`).
     pub plain_user: String,
     /// The locally built image every Docker test may use.
@@ -74,6 +76,7 @@ pub fn test_env() -> Option<TestEnv> {
         ipv6: var("DFAB_TEST_IPV6") == "1",
         dir: var("DFAB_TEST_ENV"),
         nosocat_port: var("DFAB_TEST_SSH_NOSOCAT_PORT").parse().expect("port"),
+        nostream_port: var("DFAB_TEST_SSH_NOSTREAM_PORT").parse().expect("port"),
         plain_user: var("DFAB_TEST_SSH_PLAIN_USER"),
         image: var("DFAB_TEST_IMAGE"),
         engines: var("DFAB_TEST_ENGINES")

@@ -236,9 +236,13 @@ impl DockerClient {
                 Err(_) => Finding::NoEngine,
                 Ok(_) => Finding::Nothing,
             },
-            (Some(connection), Endpoint::Unix(path)) if !connection.is_broken() => {
-                probe_host(connection, path, self.tunnel == Some(Tunnel::Socat))
-            }
+            (Some(connection), Endpoint::Unix(path)) if !connection.is_broken() => probe_host(
+                connection,
+                path,
+                self.tunnel
+                    .as_ref()
+                    .is_some_and(|t| super::ssh_transport::uses_socat(t, &self.host)),
+            ),
             (None, Endpoint::Tcp { .. }) if reason.contains("refused") => Finding::NoEngine,
             _ => Finding::Nothing,
         };

@@ -82,6 +82,9 @@ fn non_empty(text: &str) -> Option<String> {
 /// How each HTTP connection to a host's engine travels through the SSH connection.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Tunnel {
+    /// A direct channel to the socket (or TCP port), and socat on a connection whose server refuses those: the
+    /// default, since a direct channel does not start the user's login shell for every HTTP connection.
+    Auto,
     /// `socat STDIO UNIX-CONNECT:<socket>` (or `TCP:<host>:<port>`) run on the host for each channel.
     Socat,
     /// A `direct-streamlocal@openssh.com` channel to the socket.
@@ -98,12 +101,13 @@ impl Tunnel {
             reason: reason.to_owned(),
         };
         let tunnel = match kind {
+            "auto" => Tunnel::Auto,
             "socat" => Tunnel::Socat,
             "streamlocal" => Tunnel::StreamLocal,
             "tcp" => Tunnel::Tcp,
             _ => {
                 return Err(bad(
-                    "is not a tunnel kind: expected socat, streamlocal or tcp",
+                    "is not a tunnel kind: expected auto, socat, streamlocal or tcp",
                 ))
             }
         };
@@ -191,6 +195,7 @@ mod tests {
             host: "localhost".into(),
             port: 2375,
         };
+        assert_eq!(Tunnel::parse("auto", &tcp).ok(), Some(Tunnel::Auto));
         assert_eq!(Tunnel::parse("socat", &sock).ok(), Some(Tunnel::Socat));
         assert_eq!(Tunnel::parse("socat", &tcp).ok(), Some(Tunnel::Socat));
         assert_eq!(
@@ -200,7 +205,7 @@ mod tests {
         assert_eq!(Tunnel::parse("tcp", &tcp).ok(), Some(Tunnel::Tcp));
         assert_eq!(
             Tunnel::parse("ssh", &sock).unwrap_err().to_string(),
-            "docker_tunnel 'ssh' is not a tunnel kind: expected socat, streamlocal or tcp"
+            "docker_tunnel 'ssh' is not a tunnel kind: expected auto, socat, streamlocal or tcp"
         );
         assert!(Tunnel::parse("tcp", &sock).is_err());
         assert!(Tunnel::parse("streamlocal", &tcp).is_err());

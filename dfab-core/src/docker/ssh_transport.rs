@@ -17,7 +17,7 @@ use hyper_util::rt::TokioIo;
 use super::endpoint::{Endpoint, Tunnel, DEFAULT_SOCKET};
 use super::DockerError;
 use crate::env::Env;
-use crate::ssh::Connection;
+use crate::ssh::{Connection, SshError};
 use crate::term::output::{self, Stream};
 
 /// Opens tunnel channels to one host's engine.
@@ -29,6 +29,8 @@ pub(crate) struct SshConnector {
     host: String,
     /// Print the socat command line for each channel (`socat_quiet = false`).
     show_socat: bool,
+    /// Print debug lines (`--show debug`); read here because channels open on tokio's threads, not the task's.
+    show_debug: bool,
 }
 
 impl SshConnector {
@@ -47,6 +49,7 @@ impl SshConnector {
             endpoint,
             host: host.to_owned(),
             show_socat: !env.socat_quiet,
+            show_debug: env.output.debug,
         })
     }
 
@@ -61,7 +64,39 @@ impl SshConnector {
 
     /// Opens one channel: its stream, and socat's stderr, which must stay open as long as the channel.
     pub(crate) fn open_channel(&self) -> io::Result<(StdUnixStream, Option<StdUnixStream>)> {
-        let (stream, stderr) = match (&self.tunnel, &self.endpoint) {
+        match self.effective() {
+            Tunnel::Auto => match self.open_kind(&Tunnel::StreamLocal) {
+                Err(SshError::ChannelRefused(reason)) => {
+                    if refuses_direct_channels(&self.host) && self.show_debug {
+                        output::write(
+                            Stream::Stdout,
+                            &format!(
+                                "[{}] the server refused a direct channel to the engine ({reason}); socat \
+                                 from now on\n",
+                                self.host
+                            ),
+                        );
+                    }
+                    self.open_kind(&Tunnel::Socat)
+                }
+                other => other,
+            },
+            kind => self.open_kind(&kind),
+        }
+        .map_err(io::Error::other)
+    }
+
+    /// The kind of channel the next one will be: `Auto` until the host's server refuses direct channels, socat after.
+    pub(crate) fn effective(&self) -> Tunnel {
+        match self.tunnel {
+            Tunnel::Auto if direct_channels_refused(&self.host) => Tunnel::Socat,
+            ref kind => kind.clone(),
+        }
+    }
+
+    /// Opens a channel of one kind (`StreamLocal` means the direct channel for either kind of endpoint).
+    fn open_kind(&self, kind: &Tunnel) -> Result<(StdUnixStream, Option<StdUnixStream>), SshError> {
+        let (stream, stderr) = match (kind, &self.endpoint) {
             (Tunnel::Socat, endpoint) => {
                 let command = Tunnel::socat_command(endpoint);
                 if self.show_socat {
@@ -70,24 +105,11 @@ impl SshConnector {
                         &format!("[{}] socat: {command}\n", self.host),
                     );
                 }
-                let opened = self
-                    .connection
-                    .exec(&command, false, false)
-                    .map_err(io::Error::other)?;
+                let opened = self.connection.exec(&command, false, false)?;
                 (opened.stream, opened.stderr)
             }
-            (_, Endpoint::Unix(path)) => (
-                self.connection
-                    .stream_local(path)
-                    .map_err(io::Error::other)?,
-                None,
-            ),
-            (_, Endpoint::Tcp { host, port }) => (
-                self.connection
-                    .tcpip(host, *port)
-                    .map_err(io::Error::other)?,
-                None,
-            ),
+            (_, Endpoint::Unix(path)) => (self.connection.stream_local(path)?, None),
+            (_, Endpoint::Tcp { host, port }) => (self.connection.tcpip(host, *port)?, None),
         };
         Ok((stream, stderr))
     }
@@ -120,6 +142,39 @@ impl tower_service::Service<Uri> for SshConnector {
                 .map_err(io::Error::other)?
         })
     }
+}
+
+/// The hosts whose servers refused a direct channel to the engine in this run: `auto` uses socat there from then
+/// on, instead of asking again for every HTTP connection.
+static REFUSED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Records that `host`'s server refuses direct channels; true the first time, so the run says it once.
+fn refuses_direct_channels(host: &str) -> bool {
+    let mut refused = REFUSED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let first = !refused.iter().any(|h| h == host);
+    if first {
+        refused.push(host.to_owned());
+    }
+    first
+}
+
+/// Whether channels of `tunnel` to `host`'s engine go through socat now.
+pub(crate) fn uses_socat(tunnel: &Tunnel, host: &str) -> bool {
+    match tunnel {
+        Tunnel::Socat => true,
+        Tunnel::Auto => direct_channels_refused(host),
+        Tunnel::StreamLocal | Tunnel::Tcp => false,
+    }
+}
+
+fn direct_channels_refused(host: &str) -> bool {
+    REFUSED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .any(|h| h == host)
 }
 
 /// One HTTP connection's SSH channel.

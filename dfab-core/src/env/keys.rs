@@ -170,8 +170,9 @@ env_keys! {
     docker_prepare_image: String = "busybox:latest".into(),
     /// Seconds one Docker API request may take.
     docker_timeout: u64 = 60,
-    /// How to reach a host's engine: `socat`, `streamlocal` or `tcp`.
-    docker_tunnel: String = "socat".into(),
+    /// How to reach a host's engine: `auto` (a direct channel, socat where the server refuses those), `socat`,
+    /// `streamlocal` or `tcp`.
+    docker_tunnel: String = "auto".into(),
     /// First local port of `docker::local_tunnel()` endpoints, one per host counting up.
     docker_tunnel_local_port: u16 = 22024,
     /// The engine's TCP port on the host for `docker_tunnel=tcp` with a base URL without a port.

@@ -123,10 +123,7 @@ impl Connection {
     fn open_with_file(&self, open: Open, file: Option<FileEnd>) -> Result<Opened, SshError> {
         let (reply, answer) = mpsc::channel();
         self.send(Request::Open(open, file, reply))?;
-        answer
-            .recv()
-            .map_err(|_| self.closed())?
-            .map_err(SshError::Channel)
+        answer.recv().map_err(|_| self.closed())?
     }
 
     /// Runs `command`; its stdin/stdout (and stderr, when separate) are local sockets.

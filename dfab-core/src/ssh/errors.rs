@@ -99,6 +99,9 @@ pub enum SshError {
     /// The connection broke, or a channel could not be opened on it.
     #[error("{0}")]
     Channel(String),
+    /// The server refused to open a channel of this kind (its configuration forbids it); the connection is fine.
+    #[error("{0}")]
+    ChannelRefused(String),
     /// A host string that names no host.
     #[error(transparent)]
     HostString(#[from] HostStringError),

@@ -21,6 +21,7 @@ use ssh2::{BlockDirections, Channel, ErrorCode, ExtendedData, Session, Sftp};
 
 use super::agent_forward;
 use super::link::Link;
+use super::SshError;
 
 /// Bytes moved per read or write, the size the measurements in `ssh2-performance.md` favour.
 const CHUNK: usize = 256 * 1024;
@@ -90,7 +91,7 @@ impl FileEnd {
 
 /// Work for the I/O thread.
 pub(crate) enum Request {
-    Open(Open, Option<FileEnd>, Sender<Result<Opened, String>>),
+    Open(Open, Option<FileEnd>, Sender<Result<Opened, SshError>>),
     Job(Box<dyn FnOnce(&mut Core) + Send>),
     Close(Sender<()>),
 }
@@ -498,7 +499,7 @@ impl Core {
         match request {
             Request::Open(open, file, reply) => {
                 let result = match &self.broken {
-                    Some(reason) => Err(reason.clone()),
+                    Some(reason) => Err(SshError::Channel(reason.clone())),
                     None => self.open(open, file),
                 };
                 let _ = reply.send(result);
@@ -518,8 +519,16 @@ impl Core {
         }
     }
 
-    fn open(&mut self, open: Open, file: Option<FileEnd>) -> Result<Opened, String> {
-        let channel = self.open_channel(&open).map_err(|e| self.describe(&e))?;
+    fn open(&mut self, open: Open, file: Option<FileEnd>) -> Result<Opened, SshError> {
+        let channel = self.open_channel(&open).map_err(|e| {
+            // The server said no to this kind of channel (`AllowStreamLocalForwarding no`, say): the connection
+            // is fine, and the caller may try another way.
+            if e.code() == ErrorCode::Session(libssh2_sys::LIBSSH2_ERROR_CHANNEL_FAILURE) {
+                SshError::ChannelRefused(e.message().to_owned())
+            } else {
+                SshError::Channel(self.describe(&e))
+            }
+        })?;
         let separate_stderr = matches!(
             open,
             Open::Exec {
@@ -529,7 +538,7 @@ impl Core {
             }
         );
         self.bridge(Box::new(channel), separate_stderr, file)
-            .map_err(|e| format!("cannot create a local socket pair: {e}"))
+            .map_err(|e| SshError::Channel(format!("cannot create a local socket pair: {e}")))
     }
 
     fn open_channel(&mut self, open: &Open) -> Result<Channel, ssh2::Error> {
