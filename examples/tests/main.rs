@@ -7,6 +7,7 @@
 mod actions_cli;
 mod cli;
 mod docker_cli;
+mod push_cli;
 mod ssh_cli;
 
 /// A run of the example fabfile binary.

@@ -11,11 +11,28 @@ pub struct Cutter {
 impl Cutter {
     /// Starts the proxy in front of sshd on `sshd_port`.
     pub fn start(sshd_port: u16) -> Cutter {
-        use std::sync::atomic::Ordering;
+        Cutter::proxy(sshd_port, u64::MAX)
+    }
+
+    /// Starts the proxy, which cuts for good once `limit` bytes have gone from the client to sshd: an upload
+    /// interrupted part way, at the same point every run.
+    pub fn after_bytes(sshd_port: u16, limit: u64) -> Cutter {
+        Cutter::proxy(sshd_port, limit)
+    }
+
+    /// The port of the proxy, for a host string `root@127.0.0.1:PORT`.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn proxy(sshd_port: u16, limit: u64) -> Cutter {
+        use std::io::{Read, Write};
+        use std::sync::atomic::{AtomicU64, Ordering};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("proxy port");
         let port = listener.local_addr().expect("address").port();
         let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::<std::net::TcpStream>::new()));
+        let sent = std::sync::Arc::new(AtomicU64::new(0));
         let (flag, streams) = (cut.clone(), open.clone());
         std::thread::spawn(move || {
             for client in listener.incoming() {
@@ -27,12 +44,29 @@ impl Cutter {
                     continue;
                 };
                 let mut all = streams.lock().expect("proxy streams");
-                for (from, to) in [(&client, &server), (&server, &client)] {
+                for (upstream, (from, to)) in
+                    [(true, (&client, &server)), (false, (&server, &client))]
+                {
                     let (Ok(mut from), Ok(mut to)) = (from.try_clone(), to.try_clone()) else {
                         continue;
                     };
+                    let (flag, streams, sent) = (flag.clone(), streams.clone(), sent.clone());
                     std::thread::spawn(move || {
-                        let _ = std::io::copy(&mut from, &mut to);
+                        let mut buffer = vec![0u8; 64 * 1024];
+                        while let Ok(n) = from.read(&mut buffer) {
+                            if n == 0 || to.write_all(&buffer[..n]).is_err() {
+                                break;
+                            }
+                            if upstream
+                                && sent.fetch_add(n as u64, Ordering::SeqCst) + n as u64 >= limit
+                            {
+                                flag.store(true, Ordering::SeqCst);
+                                for stream in streams.lock().expect("proxy streams").iter() {
+                                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                                }
+                                break;
+                            }
+                        }
                         let _ = to.shutdown(std::net::Shutdown::Both);
                     });
                 }

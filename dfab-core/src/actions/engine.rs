@@ -1,7 +1,7 @@
 //! Carrying out one action on one engine: observe it, check every request, plan, and run the plan (or print it).
 
 use super::{execute, plan, schedule, visit, Action, Observed, PlanOptions};
-use crate::docker::docker_client;
+use crate::docker::{describe_push, docker_client, push_image_with_export_line, PushOptions};
 use crate::env::env;
 use crate::map::{ClientConfig, ContainerMap, Graph, Item};
 use crate::term::output;
@@ -18,8 +18,18 @@ pub(crate) fn run_on_engine(
     let client_config = client.map(|(_, config)| config);
     let env = env();
     let docker = docker_client()?;
-    let mut observed = Observed::load(&docker)?;
     let visited = visit(graph, action, items, options);
+    // Pushed before the engine is observed, so that update compares containers with the pushed images.
+    let pushed = if env.docker_push_images
+        && matches!(
+            action,
+            Action::Create | Action::Startup | Action::Update | Action::PullImages
+        ) {
+        push_images(graph, &visited, dry_run, &env)?
+    } else {
+        Vec::new()
+    };
+    let mut observed = Observed::load(&docker)?;
     observed.check_owners(&docker, map, graph, &visited)?;
     // What only the run's env or the client settles is checked before anything changes, also in a dry run.
     if matches!(action, Action::Create | Action::Startup | Action::Update) {
@@ -55,7 +65,11 @@ pub(crate) fn run_on_engine(
         }
     }
     let state = |item: &Item| observed.state(map, item);
-    let steps = plan(map, graph, action, items, &state, options);
+    // A pushed image is not pulled as well.
+    let steps: Vec<_> = plan(map, graph, action, items, &state, options)
+        .into_iter()
+        .filter(|step| !matches!(&step.item, Item::Image(image) if pushed.contains(image)))
+        .collect();
     let schedule = schedule(graph, &steps);
     if dry_run {
         // Every line names where the step would happen: the client, its host and its engine.
@@ -79,6 +93,39 @@ pub(crate) fn run_on_engine(
         super::execute::remove_helper(&docker, helper)?;
     }
     execute(&docker, map, &schedule, client_config, &env, parallel(&env)).map(drop)
+}
+
+/// Pushes the images of the containers among `visited` from the local engine to the current host's engine (only
+/// the layers it lacks), one line each; returns the images pushed (or, in a dry run, that would be).
+fn push_images(
+    graph: &Graph,
+    visited: &[Item],
+    dry_run: bool,
+    env: &crate::env::Env,
+) -> anyhow::Result<Vec<String>> {
+    let mut images: Vec<String> = visited
+        .iter()
+        .filter(|item| matches!(item, Item::Container { .. }))
+        .map(|item| graph.image(item))
+        .filter(|image| !image.is_empty())
+        .collect();
+    images.sort();
+    images.dedup();
+    let options = PushOptions {
+        dry_run,
+        timeout: std::time::Duration::from_secs(env.docker_timeout.max(600)),
+        ..PushOptions::default()
+    };
+    for image in &images {
+        let report = push_image_with_export_line(image, &options)?;
+        let line = describe_push(&report);
+        if dry_run {
+            output::running(&format!("docker: (dry run) {line}"));
+        } else {
+            output::running(&format!("docker: {line}"));
+        }
+    }
+    Ok(images)
 }
 
 /// How many items of one dependency level run at once: `env.docker_parallel`, capped by `-z` when given.

@@ -342,7 +342,15 @@ fn client_settings(config: &ClientConfig) -> anyhow::Result<crate::env::Guard> {
     Ok(crate::env::settings(pairs)?)
 }
 
-/// Defines an action task that takes the selector, `instances` and `dry_run` (and `remove_persistent`, `remove_attached` when asked).
+/// `push_images=` of a task, over `env.docker_push_images` while it runs.
+fn pushing(push_images: Option<bool>) -> anyhow::Result<Option<crate::env::Guard>> {
+    Ok(push_images
+        .map(|push| crate::env::settings([("docker_push_images", serde_yaml::Value::Bool(push))]))
+        .transpose()?)
+}
+
+/// Defines an action task that takes the selector, `instances` and `dry_run` (and `push_images`, or
+/// `remove_persistent` and `remove_attached`, when asked).
 macro_rules! simple_action {
     ($(#[$doc:meta])* $name:ident, $action:expr) => {
         $(#[$doc])*
@@ -354,6 +362,21 @@ macro_rules! simple_action {
             map_name: Option<String>,
             #[arg(default = false)] dry_run: bool,
         ) -> anyhow::Result<()> {
+            run($action, (&map, config.as_deref()), map_name.as_deref(), instances, dry_run, PlanOptions::default())
+        }
+    };
+    ($(#[$doc:meta])* $name:ident, $action:expr, push_images) => {
+        $(#[$doc])*
+        #[task(namespace = "actions")]
+        fn $name(
+            map: String,
+            config: Option<String>,
+            instances: Option<Vec<String>>,
+            map_name: Option<String>,
+            push_images: Option<bool>,
+            #[arg(default = false)] dry_run: bool,
+        ) -> anyhow::Result<()> {
+            let _push = pushing(push_images)?;
             run($action, (&map, config.as_deref()), map_name.as_deref(), instances, dry_run, PlanOptions::default())
         }
     };
@@ -382,7 +405,8 @@ macro_rules! simple_action {
 simple_action!(
     /// Create a configuration's containers and everything they need, starting nothing: `actions.create:map,config`.
     create,
-    Action::Create
+    Action::Create,
+    push_images
 );
 
 simple_action!(
@@ -443,8 +467,10 @@ fn update(
     #[arg(default = false)] update_persistent: bool,
     #[arg(default = false)] pull_before_update: bool,
     force_update: Option<Vec<String>>,
+    push_images: Option<bool>,
     #[arg(default = false)] dry_run: bool,
 ) -> anyhow::Result<()> {
+    let _push = pushing(push_images)?;
     let options = PlanOptions {
         update: UpdateOptions {
             check_exec: check_exec_commands,
@@ -468,7 +494,8 @@ fn update(
 simple_action!(
     /// Create and start a configuration's containers and everything they need: `actions.startup:map,config`.
     startup,
-    Action::Startup
+    Action::Startup,
+    push_images
 );
 
 simple_action!(
@@ -510,8 +537,10 @@ fn pull_images(
     config: Option<String>,
     map_name: Option<String>,
     #[arg(default = true)] pull_all_images: bool,
+    push_images: Option<bool>,
     #[arg(default = false)] dry_run: bool,
 ) -> anyhow::Result<()> {
+    let _push = pushing(push_images)?;
     let options = PlanOptions {
         pull_all_images,
         ..PlanOptions::default()

@@ -168,6 +168,9 @@ env_keys! {
     docker_parallel: usize = 4,
     /// The image of the short-lived container that sets attached volumes' owner and permissions.
     docker_prepare_image: String = "busybox:latest".into(),
+    /// Push the map's images from the local engine to each client's engine (only the layers it lacks) before
+    /// `create`, `startup`, `update` and `pull_images`, instead of pulling them from a registry.
+    docker_push_images: bool = false,
     /// Seconds one Docker API request may take.
     docker_timeout: u64 = 60,
     /// How to reach a host's engine: `auto` (a direct channel, socat where the server refuses those), `socat`,

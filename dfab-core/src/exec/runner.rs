@@ -84,6 +84,7 @@ impl Runner {
             output::abort(&output::error_message(&error));
             ExitCode::FAILURE
         });
+        crate::docker::release_exports();
         crate::ssh::disconnect_all();
         status
     }

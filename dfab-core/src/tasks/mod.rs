@@ -5,6 +5,7 @@ mod image_transfer;
 mod info;
 mod listing;
 mod net;
+mod push_image;
 mod socat;
 mod table;
 

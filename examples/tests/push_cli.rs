@@ -1,0 +1,290 @@
+//! `docker.push_image` end to end on the test environment's extra engines, through sshd: a first push sends what the
+//! engine lacks, a second sends nothing, a 5 MB change on a 100 MB base sends only its layer, engines with different
+//! layers each get their own, and a push cut part way leaves no tag and completes when run again.
+
+use std::process::Command;
+
+use dfab_test_support::{Cutter, TestEnv};
+use serde_json::Value;
+
+use crate::dfab;
+
+const BASE: &str = "dfab-push-test/base:1";
+const APP: &str = "dfab-push-test/app:2";
+
+fn docker(engine: Option<&str>, args: &[&str]) -> (bool, String) {
+    let mut command = Command::new("docker");
+    if let Some(engine) = engine {
+        command.args(["-H", engine]);
+    }
+    let output = command
+        .args(args)
+        .output()
+        .expect("the docker command line");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+    )
+}
+
+/// Builds the two images on the local engine: a 100 MB layer on busybox, and a 5 MB layer on that.
+fn build_images(t: &TestEnv) {
+    let dir = tempfile::tempdir().expect("build directory");
+    for (name, from, file, mb) in [(BASE, t.image.as_str(), "base", 100), (APP, BASE, "top", 5)] {
+        std::fs::write(
+            dir.path().join("Dockerfile"),
+            format!("FROM {from}\nRUN dd if=/dev/urandom of=/{file} bs=1M count={mb}\n"),
+        )
+        .expect("Dockerfile");
+        let status = Command::new("docker")
+            .args(["build", "-q", "--no-cache", "-t", name])
+            .arg(dir.path())
+            .status()
+            .expect("docker build");
+        assert!(status.success(), "docker build {name}");
+    }
+}
+
+/// The options that reach `engine` through sshd on `port`.
+fn to_engine(t: &TestEnv, port: u16, engine: &str) -> Vec<String> {
+    vec![
+        "-H".into(),
+        format!("root@127.0.0.1:{port}"),
+        "-i".into(),
+        t.root_key.clone(),
+        "-k".into(),
+        "-a".into(),
+        "--system-known-hosts".into(),
+        t.known_hosts.clone(),
+        "--abort-on-prompts".into(),
+        "--set".into(),
+        format!("docker_base_url={engine}"),
+    ]
+}
+
+/// Pushes `image` and returns the JSON report.
+fn push(t: &TestEnv, engine: &str, image: &str) -> Value {
+    let args = to_engine(t, t.port, engine);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let task = format!("docker.push_image:{image},format=json");
+    let stdout = dfab().args(&args).args(&[&task]).run();
+    serde_json::from_str(stdout.lines().next().unwrap_or_default()).expect("a JSON report")
+}
+
+fn id(engine: Option<&str>, image: &str) -> Option<String> {
+    let (found, id) = docker(engine, &["image", "inspect", "-f", "{{.Id}}", image]);
+    found.then_some(id)
+}
+
+#[test]
+fn push_sends_only_the_layers_each_engine_lacks() {
+    let Some(t) = dfab_test_support::test_env() else {
+        return;
+    };
+    let [e1, e2, ..] = t.engines.as_slice() else {
+        panic!("the test environment has two extra engines");
+    };
+    for engine in [e1, e2] {
+        docker(Some(engine), &["rmi", "-f", APP, BASE]);
+    }
+    build_images(&t);
+    const MB: u64 = 1024 * 1024;
+
+    // A dry run changes nothing and says what is missing.
+    let args = to_engine(&t, t.port, e1);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    dfab()
+        .args(&args)
+        .args(&[&format!("docker.push_image:{BASE},dry_run=true")])
+        .stdout_has(&format!(
+            "push {BASE} to root@127.0.0.1:{}: 1 of 2 layers, 10",
+            t.port
+        ))
+        .run();
+    assert_eq!(id(Some(e1), BASE), None);
+
+    // The first push sends the 100 MB layer (busybox's is there already), the second nothing.
+    let first = push(&t, e1, BASE);
+    assert_eq!(first["layers_sent"], 1, "{first}");
+    assert_eq!(first["layers_skipped"], 1, "{first}");
+    let bytes = first["bytes_sent"].as_u64().expect("bytes");
+    assert!((100 * MB..101 * MB).contains(&bytes), "{first}");
+    assert_eq!(id(Some(e1), BASE), id(None, BASE));
+    let again = push(&t, e1, BASE);
+    assert_eq!(again["bytes_sent"], 0, "{again}");
+
+    // A 5 MB change on top: only its layer, within 1% of its size.
+    let change = push(&t, e1, APP);
+    assert_eq!(change["layers_sent"], 1, "{change}");
+    assert_eq!(change["layers_skipped"], 2, "{change}");
+    let bytes = change["bytes_sent"].as_u64().expect("bytes");
+    assert!(bytes <= 5 * MB * 101 / 100, "{change}");
+    assert_eq!(id(Some(e1), APP), id(None, APP));
+
+    // The other engine lacks the base too: it gets both layers, and nothing lands on the first engine's behalf.
+    let other = push(&t, e2, APP);
+    assert_eq!(other["layers_sent"], 2, "{other}");
+    assert!(
+        other["bytes_sent"].as_u64().expect("bytes") > 105 * MB,
+        "{other}"
+    );
+    assert_eq!(id(Some(e2), APP), id(None, APP));
+    assert_eq!(
+        id(Some(e2), BASE),
+        None,
+        "only the image asked for is tagged"
+    );
+
+    // Cut part way through the upload: no tag on the engine; run again, it completes.
+    docker(Some(e2), &["rmi", "-f", APP]);
+    docker(Some(e2), &["image", "prune", "-f"]);
+    let proxy = Cutter::after_bytes(t.port, 30 * MB);
+    let cut = to_engine(&t, proxy.port(), e2);
+    let cut: Vec<&str> = cut.iter().map(String::as_str).collect();
+    let status = dfab()
+        .args(&cut)
+        .args(&[&format!("docker.push_image:{APP}")])
+        .run_any_status();
+    assert_ne!(status, 0, "the cut push fails");
+    assert_eq!(id(Some(e2), APP), None, "an interrupted push leaves no tag");
+    let rerun = push(&t, e2, APP);
+    assert_eq!(id(Some(e2), APP), id(None, APP), "{rerun}");
+
+    for engine in [Some(e1.as_str()), Some(e2.as_str()), None] {
+        docker(engine, &["rmi", "-f", APP, BASE]);
+    }
+}
+
+/// The names of the containers on `engine` whose names start with `prefix`, with their image IDs.
+fn containers(engine: &str, prefix: &str) -> Vec<(String, String)> {
+    let (_, names) = docker(Some(engine), &["ps", "-a", "--format", "{{.Names}}"]);
+    let mut found: Vec<(String, String)> = names
+        .lines()
+        .filter(|n| n.starts_with(prefix))
+        .map(|name| {
+            let (_, image) = docker(Some(engine), &["inspect", "-f", "{{.Image}}", name]);
+            (name.to_owned(), image)
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// A whole deploy without a registry: an image built locally, `actions.startup:…,push_images=true` puts each
+/// configuration on its own client's engine with the image pushed there (no pull: no registry is reachable), and
+/// after a rebuild `actions.update:…,push_images=true` sends the new layer and recreates the containers from it.
+#[test]
+fn maps_push_their_images_to_each_clients_engine() {
+    let Some(t) = dfab_test_support::test_env() else {
+        return;
+    };
+    let [e1, e2, ..] = t.engines.as_slice() else {
+        panic!("the test environment has two extra engines");
+    };
+    const SITE: &str = "dfab-push-test/site:1";
+    let build = |marker: &str| {
+        let dir = tempfile::tempdir().expect("build directory");
+        std::fs::write(
+            dir.path().join("Dockerfile"),
+            format!("FROM {}\nRUN echo {marker} > /marker\n", t.image),
+        )
+        .expect("Dockerfile");
+        let status = Command::new("docker")
+            .args(["build", "-q", "--no-cache", "-t", SITE])
+            .arg(dir.path())
+            .status()
+            .expect("docker build");
+        assert!(status.success());
+    };
+    let clean = || {
+        for engine in [e1.as_str(), e2.as_str()] {
+            for (name, _) in containers(engine, "pushsite.") {
+                docker(Some(engine), &["rm", "-f", "-v", &name]);
+            }
+            docker(Some(engine), &["rmi", "-f", SITE]);
+        }
+    };
+    clean();
+    build("one");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let map = dir.path().join("site.yaml");
+    let clients = dir.path().join("clients.yaml");
+    std::fs::write(
+        &map,
+        "name: pushsite\nrepository: dfab-push-test\n\
+         front: {image: site:1, clients: c1, stop_timeout: 1, create_options: {command: sleep 600}}\n\
+         back: {image: site:1, clients: c2, stop_timeout: 1, create_options: {command: sleep 600}}\n",
+    )
+    .expect("map");
+    std::fs::write(
+        &clients,
+        format!(
+            "c1: {{fabric_host: \"root@127.0.0.1:{p}\", base_url: \"{e1}\"}}\n\
+             c2: {{fabric_host: \"root@localhost:{p}\", base_url: \"{e2}\"}}\n",
+            p = t.port
+        ),
+    )
+    .expect("clients");
+    let set = format!(
+        "docker_maps={},docker_clients={}",
+        map.display(),
+        clients.display()
+    );
+    let login = [
+        "-i",
+        t.root_key.as_str(),
+        "--system-known-hosts",
+        t.known_hosts.as_str(),
+        "--set",
+        set.as_str(),
+    ];
+    // The dry run says what each engine would get, and pulls nothing.
+    let dry = dfab()
+        .args(&login)
+        .args(&["actions.startup:pushsite,__all__,push_images=true,dry_run=true"])
+        .run();
+    assert!(
+        dry.contains(&format!(
+            "docker: (dry run) push {SITE} to root@127.0.0.1:{}: 1 of 2 layers",
+            t.port
+        )),
+        "{dry}"
+    );
+    assert!(!dry.contains("Pulling"), "{dry}");
+    dfab()
+        .args(&login)
+        .args(&["actions.startup:pushsite,__all__,push_images=true", "-P"])
+        .run();
+    let local = id(None, SITE).expect("the local image");
+    assert_eq!(
+        containers(e1, "pushsite."),
+        vec![("pushsite.front".to_owned(), local.clone())]
+    );
+    assert_eq!(
+        containers(e2, "pushsite."),
+        vec![("pushsite.back".to_owned(), local.clone())]
+    );
+    // A new build: update sends its layer and recreates both containers from it, each on its own engine.
+    build("two");
+    let rebuilt = id(None, SITE).expect("the rebuilt image");
+    assert_ne!(rebuilt, local);
+    let output = dfab()
+        .args(&login)
+        .args(&["actions.update:pushsite,__all__,push_images=true"])
+        .run();
+    assert!(output.contains("1 of 2 layers sent"), "{output}");
+    assert_eq!(
+        containers(e1, "pushsite."),
+        vec![("pushsite.front".to_owned(), rebuilt.clone())]
+    );
+    assert_eq!(
+        containers(e2, "pushsite."),
+        vec![("pushsite.back".to_owned(), rebuilt.clone())]
+    );
+    clean();
+    // The first build lost its tag to the second: remove it everywhere, so no test finds a stray image.
+    for engine in [Some(e1.as_str()), Some(e2.as_str()), None] {
+        docker(engine, &["rmi", "-f", &local]);
+    }
+    docker(None, &["rmi", "-f", SITE]);
+}
