@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod actions_plan;
+mod build;
 mod docker_client;
 mod docs;
 mod layers;

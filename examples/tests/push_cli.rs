@@ -288,3 +288,74 @@ fn maps_push_their_images_to_each_clients_engine() {
     }
     docker(None, &["rmi", "-f", SITE]);
 }
+
+/// `docker.build_image` from a directory: `.dockerignore` keeps files out of the context, build args reach the
+/// Dockerfile, a failing step stops with the engine's message and a non-zero exit, and a build then a push puts the
+/// image on another engine.
+#[test]
+fn build_from_a_directory_then_push() {
+    let Some(t) = dfab_test_support::test_env() else {
+        return;
+    };
+    let e1 = t.engines[0].as_str();
+    const BUILT: &str = "dfab-push-test/built:1";
+    let dir = tempfile::tempdir().expect("context");
+    let context = dir.path();
+    std::fs::create_dir_all(context.join("secrets")).expect("dir");
+    std::fs::create_dir_all(context.join("app")).expect("dir");
+    std::fs::write(context.join("secrets/key.pem"), "key").expect("file");
+    std::fs::write(context.join("app/index.html"), "hi").expect("file");
+    std::fs::write(context.join("debug.log"), "log").expect("file");
+    std::fs::write(context.join(".dockerignore"), "secrets\n*.log\n").expect("file");
+    std::fs::write(
+        context.join("Dockerfile"),
+        format!(
+            "FROM {}\nARG GREETING=none\nCOPY . /ctx\nRUN echo $GREETING > /greeting\n",
+            t.image
+        ),
+    )
+    .expect("Dockerfile");
+    std::fs::write(
+        context.join("Failing.Dockerfile"),
+        format!("FROM {}\nRUN exit 3\n", t.image),
+    )
+    .expect("Dockerfile");
+    let path = context.display().to_string();
+    dfab()
+        .args(&[&format!(
+            "docker.build_image:{path},tag={BUILT},build_args=GREETING=hello,no_cache=true"
+        )])
+        .stdout_has("out: Step 4/4 : RUN echo $GREETING > /greeting\n")
+        .stdout_has(&format!("Built {BUILT} ("))
+        .run();
+    let (_, files) = docker(
+        None,
+        &[
+            "run",
+            "--rm",
+            BUILT,
+            "sh",
+            "-c",
+            "cd /ctx && find . -type f | sort; cat /greeting",
+        ],
+    );
+    assert_eq!(
+        files, "./.dockerignore\n./Dockerfile\n./Failing.Dockerfile\n./app/index.html\nhello",
+        "the ignored files stay out; the build arg arrives"
+    );
+    dfab()
+        .args(&[&format!(
+            "docker.build_image:{path},dockerfile=Failing.Dockerfile"
+        )])
+        .stdout_has("out: Step 2/2 : RUN exit 3\n")
+        .stderr_has(
+            "building the image on localhost failed: The command '/bin/sh -c exit 3' returned a non-zero code: 3",
+        )
+        .status(1)
+        .run();
+    docker(Some(e1), &["rmi", "-f", BUILT]);
+    let pushed = push(&t, e1, BUILT);
+    assert_eq!(id(Some(e1), BUILT), id(None, BUILT), "{pushed}");
+    docker(Some(e1), &["rmi", "-f", BUILT]);
+    docker(None, &["rmi", "-f", BUILT]);
+}

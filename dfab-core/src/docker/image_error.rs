@@ -1,10 +1,10 @@
-//! `ImageError`: what can go wrong when pushing an image, each with the file or host it concerns.
+//! `ImageError`: what can go wrong when building or pushing an image, each with the file, host or step it concerns.
 
 use std::path::PathBuf;
 
 use super::DockerError;
 
-/// A failed push.
+/// A failed build or push.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     /// A request to an engine failed.
@@ -54,6 +54,42 @@ pub enum ImageError {
         image: String,
         /// The ID it should have.
         id: String,
+    },
+    /// A build context that cannot be sent.
+    #[error("the build context '{}' {problem}", path.display())]
+    Context {
+        /// The directory.
+        path: PathBuf,
+        /// What is wrong: `is not a directory`, `has no Dockerfile`.
+        problem: String,
+    },
+    /// A `.dockerignore` line that is not a pattern.
+    #[error("{}:{line}: {reason}", file.display())]
+    Dockerignore {
+        /// The file.
+        file: PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A step of the build failed; the engine's message (the step's output was shown).
+    #[error("building {label} on {host} failed: {message}")]
+    BuildFailed {
+        /// The tag, or `the image`.
+        label: String,
+        /// The host.
+        host: String,
+        /// The engine's message.
+        message: String,
+    },
+    /// The build ended without saying which image it made.
+    #[error("building {label} on {host} ended without an image ID")]
+    NoImageId {
+        /// The tag, or `the image`.
+        label: String,
+        /// The host.
+        host: String,
     },
 }
 

@@ -1,6 +1,7 @@
 //! The Docker client: bollard behind a synchronous facade, reaching a host's engine through its SSH connection
 //! (one channel per HTTP connection) or the local engine directly.
 
+mod build;
 mod cache;
 mod client;
 mod endpoint;
@@ -12,6 +13,7 @@ mod push;
 mod runtime;
 mod ssh_transport;
 
+pub use build::{build_image, BuildOptions, DockerFile};
 pub use cache::{docker_client, forget};
 pub use client::{DockerClient, MINIMUM_API};
 pub use endpoint::{Endpoint, Tunnel, DEFAULT_SOCKET, SOCAT_MARK};

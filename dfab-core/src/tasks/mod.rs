@@ -1,5 +1,6 @@
 //! The built-in `docker.*` tasks of docker-fabric, and the host utilities behind them.
 
+mod build_image;
 mod cleanup;
 mod image_transfer;
 mod info;
