@@ -36,17 +36,7 @@ fn free_port() -> u16 {
 
 /// Key login options for `user` on `port`.
 fn login(t: &TestEnv, user: &str, key: &str, port: u16) -> Vec<String> {
-    vec![
-        "-H".into(),
-        format!("{user}@127.0.0.1:{port}"),
-        "-i".into(),
-        key.into(),
-        "-k".into(),
-        "-a".into(),
-        "--system-known-hosts".into(),
-        t.known_hosts.clone(),
-        "--abort-on-prompts".into(),
-    ]
+    t.cli_login(user, key, port)
 }
 
 fn root(t: &TestEnv) -> Vec<String> {

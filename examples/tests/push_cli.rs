@@ -47,19 +47,9 @@ fn build_images(t: &TestEnv) {
 
 /// The options that reach `engine` through sshd on `port`.
 fn to_engine(t: &TestEnv, port: u16, engine: &str) -> Vec<String> {
-    vec![
-        "-H".into(),
-        format!("root@127.0.0.1:{port}"),
-        "-i".into(),
-        t.root_key.clone(),
-        "-k".into(),
-        "-a".into(),
-        "--system-known-hosts".into(),
-        t.known_hosts.clone(),
-        "--abort-on-prompts".into(),
-        "--set".into(),
-        format!("docker_base_url={engine}"),
-    ]
+    let mut args = t.cli_login("root", &t.root_key, port);
+    args.extend(["--set".into(), format!("docker_base_url={engine}")]);
+    args
 }
 
 /// Pushes `image` and returns the JSON report.

@@ -12,17 +12,7 @@ fn env() -> Option<TestEnv> {
 
 /// Options for a key login as root with the test known_hosts file.
 fn root(t: &TestEnv) -> Vec<String> {
-    vec![
-        "-H".into(),
-        format!("root@127.0.0.1:{}", t.port),
-        "-i".into(),
-        t.root_key.clone(),
-        "-k".into(),
-        "-a".into(),
-        "--system-known-hosts".into(),
-        t.known_hosts.clone(),
-        "--abort-on-prompts".into(),
-    ]
+    t.cli_login("root", &t.root_key, t.port)
 }
 
 fn strs(v: &[String]) -> Vec<&str> {

@@ -127,6 +127,22 @@ impl TestEnv {
         });
     }
 
+    /// The command-line options that log in as `user` with `key` on `127.0.0.1:port`, key-only and prompt-free,
+    /// checking the host key against the environment's known_hosts file.
+    pub fn cli_login(&self, user: &str, key: &str, port: u16) -> Vec<String> {
+        vec![
+            "-H".into(),
+            format!("{user}@127.0.0.1:{port}"),
+            "-i".into(),
+            key.into(),
+            "-k".into(),
+            "-a".into(),
+            "--system-known-hosts".into(),
+            self.known_hosts.clone(),
+            "--abort-on-prompts".into(),
+        ]
+    }
+
     /// Logs in as root on `root@127.0.0.1:PORT` and returns that host string.
     pub fn as_root(&self) -> String {
         let host = format!("root@127.0.0.1:{}", self.port);
