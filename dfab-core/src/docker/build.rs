@@ -282,8 +282,30 @@ fn build(spool: std::fs::File, options: &BuildOptions) -> Result<String, ImageEr
     }
 }
 
-/// A Dockerfile written in code, with the files its `ADD`/`COPY` instructions use, as docker-map's `DockerFile`
-/// offered: `DockerFile::from("busybox:latest").run("mkdir /app").add_bytes(b"v2", "/app/VERSION").build(&options)`.
+/// A Dockerfile written in code, with the files its `COPY` instructions use, as docker-map's `DockerFile` offered.
+///
+/// The registry-free deploy of the README, in one task:
+///
+/// ```no_run
+/// use std::path::Path;
+///
+/// use dfab_core::actions::container_fabric;
+/// use dfab_core::docker::{BuildOptions, DockerFile};
+/// use dfab_core::prelude::*;
+///
+/// /// Build the site's image here, ship its new layers to every client, and replace the containers that changed.
+/// #[task]
+/// fn release() -> anyhow::Result<()> {
+///     DockerFile::from("busybox:latest")
+///         .add_path(Path::new("dist"), "/srv/www")
+///         .cmd(&["httpd", "-f", "-h", "/srv/www"])
+///         .build(&BuildOptions { tag: Some("site/web:current".into()), ..BuildOptions::default() })?;
+///     let _push = settings([("docker_push_images", true)])?;
+///     container_fabric().update("site.web")
+/// }
+///
+/// dfab_core::main!();
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct DockerFile {
     lines: Vec<String>,
