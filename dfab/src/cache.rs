@@ -14,22 +14,10 @@ use crate::locate::Fabfile;
 /// The dfab-core of this launcher's checkout, which a single-file fabfile is built against.
 const DFAB_CORE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../dfab-core");
 
-/// The cache: `$DFAB_CACHE`, else `$XDG_CACHE_HOME/dfab`, else `~/.cache/dfab`. One target directory serves every
-/// fabfile, so dfab-core and its dependencies compile once.
-fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("DFAB_CACHE") {
-        return PathBuf::from(dir);
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("dfab")
-}
-
 /// The fabfile's binary, built with cargo if anything it is made of changed since the last build.
 pub(crate) fn build(fabfile: &Fabfile) -> Result<PathBuf, LaunchError> {
-    let cache = cache_dir();
+    // One target directory under the cache serves every fabfile, so dfab-core and its dependencies compile once.
+    let cache = dfab_core::input::cache_dir();
     let (manifest, inputs) = match fabfile {
         Fabfile::Crate(dir) => (dir.join("Cargo.toml"), dir.clone()),
         Fabfile::Script(file) => (script_crate(&cache, file)?, parent(file)),

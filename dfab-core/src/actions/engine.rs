@@ -1,7 +1,7 @@
 //! Carrying out one action on one engine: observe it, check every request, plan, and run the plan (or print it).
 
 use super::{execute, plan, schedule, visit, Action, Observed, PlanOptions};
-use crate::docker::{describe_push, docker_client, push_image_with_export_line, PushOptions};
+use crate::docker::{describe_push, docker_client, push_image_to_host, PushOptions};
 use crate::env::env;
 use crate::map::{ClientConfig, ContainerMap, Graph, Item};
 use crate::term::output;
@@ -113,11 +113,12 @@ fn push_images(
     images.dedup();
     let options = PushOptions {
         dry_run,
+        // An upload of image layers takes longer than one API request may: at least the push task's default.
         timeout: std::time::Duration::from_secs(env.docker_timeout.max(600)),
         ..PushOptions::default()
     };
     for image in &images {
-        let report = push_image_with_export_line(image, &options)?;
+        let report = push_image_to_host(image, &options)?;
         let line = describe_push(&report);
         if dry_run {
             output::running(&format!("docker: (dry run) {line}"));

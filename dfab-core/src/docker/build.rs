@@ -7,13 +7,14 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_util::StreamExt;
-use tokio::io::AsyncReadExt;
 
-use super::{docker_client, DockerError, ImageError};
+use super::{docker_client, file_body, ImageError};
 use crate::env::env;
 use crate::term::output::{self, Stream};
+
+/// The longest build output line kept whole before it is shown in pieces.
+const LINE_LIMIT: usize = 64 * 1024;
 
 /// How `build_image` builds.
 #[derive(Clone, Debug)]
@@ -215,70 +216,51 @@ fn build(spool: std::fs::File, options: &BuildOptions) -> Result<String, ImageEr
         target: options.target.clone().unwrap_or_default(),
         ..Default::default()
     };
-    let chunks =
-        futures_util::stream::unfold(tokio::fs::File::from_std(spool), |mut file| async move {
-            let mut buffer = vec![0u8; 256 * 1024];
-            match file.read(&mut buffer).await {
-                Ok(0) => None,
-                Ok(n) => {
-                    buffer.truncate(n);
-                    Some((Ok::<_, std::io::Error>(Bytes::from(buffer)), file))
-                }
-                Err(e) => Some((Err(e), file)),
-            }
-        });
+    let chunks = file_body(spool, |_| {});
     let show = {
         let env = env();
         env.output.stdout.then(|| output::host_prefix(&env))
     };
     let docker = client.docker();
-    let timeout = options.timeout;
-    let outcome = client.block_on(async move {
-        let run = async {
-            let mut replies =
-                docker.build_image(query, None, Some(bollard::body_try_stream(chunks)));
-            let mut id = None;
-            let mut partial = String::new();
-            while let Some(reply) = replies.next().await {
-                let reply = reply?;
-                if let Some(aux) = reply.aux.and_then(|a| a.id) {
-                    id = Some(aux);
+    let what = format!("building {label}");
+    let outcome = client.block_on_within(&what, options.timeout, async move {
+        let mut replies = docker.build_image(query, None, Some(bollard::body_try_stream(chunks)));
+        let mut id = None;
+        let mut partial = String::new();
+        while let Some(reply) = replies.next().await {
+            let reply = reply?;
+            if let Some(aux) = reply.aux.and_then(|a| a.id) {
+                id = Some(aux);
+            }
+            if let Some(text) = reply.stream {
+                partial.push_str(&text);
+                // A line that never ends is shown in pieces rather than kept whole without bound.
+                if !partial.contains('\n') && partial.len() > LINE_LIMIT {
+                    partial.push('\n');
                 }
-                if let Some(text) = reply.stream {
-                    partial.push_str(&text);
-                    while let Some(end) = partial.find('\n') {
-                        let line: String = partial.drain(..=end).collect();
-                        let line = line.trim_end();
-                        if let Some(successfully) = line.strip_prefix("Successfully built ") {
-                            id.get_or_insert_with(|| successfully.trim().to_owned());
-                        }
-                        if let Some(prefix) = &show {
-                            output::write(Stream::Stdout, &format!("{prefix}out: {line}\n"));
-                        }
+                while let Some(end) = partial.find('\n') {
+                    let line: String = partial.drain(..=end).collect();
+                    let line = line.trim_end();
+                    if let Some(successfully) = line.strip_prefix("Successfully built ") {
+                        id.get_or_insert_with(|| successfully.trim().to_owned());
+                    }
+                    if let Some(prefix) = &show {
+                        output::write(Stream::Stdout, &format!("{prefix}out: {line}\n"));
                     }
                 }
             }
-            Ok::<_, bollard::errors::Error>(id)
-        };
-        tokio::time::timeout(timeout, run).await
+        }
+        Ok::<_, bollard::errors::Error>(id)
     })?;
     match outcome {
-        Err(_elapsed) => Err(DockerError::Timeout {
+        Err(bollard::errors::Error::DockerStreamError { error }) => Err(ImageError::BuildFailed {
+            label,
             host,
-            what: format!("building {label}"),
-            seconds: timeout.as_secs(),
-        }
-        .into()),
-        Ok(Err(bollard::errors::Error::DockerStreamError { error })) => {
-            Err(ImageError::BuildFailed {
-                label,
-                host,
-                message: error.trim().to_owned(),
-            })
-        }
-        Ok(Err(e)) => Err(client.explain(&format!("building {label}"), e).into()),
-        Ok(Ok(Some(id))) => Ok(id),
-        Ok(Ok(None)) => Err(ImageError::NoImageId { label, host }),
+            message: error.trim().to_owned(),
+        }),
+        Err(e) => Err(client.explain(&what, e).into()),
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Err(ImageError::NoImageId { label, host }),
     }
 }
 

@@ -172,6 +172,25 @@ impl DockerClient {
         block_on(future)
     }
 
+    /// Runs a request that streams (an upload, an export, a build) on the Docker runtime for at most `timeout`;
+    /// running out of time is `DockerError::Timeout` naming `what`, and the request's own errors are left to the
+    /// caller.
+    pub(crate) fn block_on_within<F: Future>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        request: F,
+    ) -> Result<F::Output, DockerError> {
+        // The timer is made inside the runtime: tokio's timers need its reactor.
+        block_on(async move { tokio::time::timeout(timeout, request).await })?.map_err(|_elapsed| {
+            DockerError::Timeout {
+                host: self.host.clone(),
+                what: what.to_owned(),
+                seconds: timeout.as_secs(),
+            }
+        })
+    }
+
     /// Turns a bollard error into the `DockerError` that says what happened, looking at the host when the
     /// transport failed (is the engine running, may the user use its socket, is socat installed).
     pub fn explain(&self, what: &str, error: BollardError) -> DockerError {

@@ -1,6 +1,7 @@
 //! The Docker client: bollard behind a synchronous facade, reaching a host's engine through its SSH connection
 //! (one channel per HTTP connection) or the local engine directly.
 
+mod body;
 mod build;
 mod cache;
 mod client;
@@ -13,6 +14,7 @@ mod push;
 mod runtime;
 mod ssh_transport;
 
+pub(crate) use body::{file_body, CHUNK};
 pub use build::{build_image, BuildOptions, DockerFile};
 pub use cache::{docker_client, forget};
 pub use client::{DockerClient, MINIMUM_API};
@@ -22,5 +24,5 @@ pub use errors::DockerError;
 pub use image_error::ImageError;
 pub use local_tunnel::{local_tunnel, LocalTunnel};
 pub use maintenance::{ContainerRef, RemovedAll};
-pub(crate) use push::{describe as describe_push, push_image_with_export_line};
+pub(crate) use push::describe as describe_push;
 pub use push::{push_image_to_host, release_exports, PushOptions, PushReport};

@@ -20,15 +20,12 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{docker_client, DockerClient, DockerError, ImageError};
+use super::{docker_client, DockerClient, DockerError, ImageError, CHUNK};
 use crate::env::env;
 use crate::term::byte_bar;
 
 /// The most `manifest.json` or an image config may take: far more than any real one.
 const JSON_LIMIT: u64 = 16 * 1024 * 1024;
-
-/// How the tarball is cut into request body chunks.
-const CHUNK: usize = 256 * 1024;
 
 /// One image exported for the run: its spooled tarball and where each entry lies in it.
 struct Export {
@@ -74,8 +71,13 @@ pub fn release_exports() {
         .clear();
 }
 
-/// The export of `image` (from `source`, a tarball, or else the local engine), made on first use in the run.
-fn export(image: &str, source: Option<&Path>) -> Result<Arc<Export>, ImageError> {
+/// The export of `image` (from `source`, a tarball, or else the local engine), made on first use in the run (then
+/// the second value is true); the local export may take `timeout`.
+fn export(
+    image: &str,
+    source: Option<&Path>,
+    timeout: Duration,
+) -> Result<(Arc<Export>, bool), ImageError> {
     let key = format!(
         "{image}\0{}",
         source
@@ -86,26 +88,25 @@ fn export(image: &str, source: Option<&Path>) -> Result<Arc<Export>, ImageError>
     // Held while exporting, so parallel hosts wait for the one export instead of each making their own.
     let mut exports = EXPORTS.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some((_, found)) = exports.iter().find(|(k, _)| *k == key) {
-        return Ok(Arc::clone(found));
+        return Ok((Arc::clone(found), false));
     }
-    let made = Arc::new(make_export(image, source)?);
+    let made = Arc::new(make_export(image, source, timeout)?);
     exports.push((key, Arc::clone(&made)));
-    Ok(made)
+    Ok((made, true))
 }
 
-/// The spool directory: dfab's cache directory (`$DFAB_CACHE`, `$XDG_CACHE_HOME/dfab`, `~/.cache/dfab`).
+/// The spool directory, `push/` under dfab's cache directory.
 fn spool_dir() -> Result<std::path::PathBuf, ImageError> {
-    let base = std::env::var_os("DFAB_CACHE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|x| Path::new(&x).join("dfab")))
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/dfab")))
-        .unwrap_or_else(std::env::temp_dir);
-    let dir = base.join("push");
+    let dir = crate::input::cache_dir().join("push");
     std::fs::create_dir_all(&dir).map_err(ImageError::file("create", &dir))?;
     Ok(dir)
 }
 
-fn make_export(image: &str, source: Option<&Path>) -> Result<Export, ImageError> {
+fn make_export(
+    image: &str,
+    source: Option<&Path>,
+    timeout: Duration,
+) -> Result<Export, ImageError> {
     let start = Instant::now();
     // Created exclusively under an unpredictable name, readable by this user only.
     let dir = spool_dir()?;
@@ -116,7 +117,10 @@ fn make_export(image: &str, source: Option<&Path>) -> Result<Export, ImageError>
         .map_err(ImageError::file("create a spool file in", &dir))?;
     match source {
         Some(path) => copy_tarball(path, file.as_file_mut())?,
-        None => export_local(image, file.as_file_mut())?,
+        None => {
+            let path = file.path().to_owned();
+            export_local(image, file.as_file_mut(), &path, timeout)?
+        }
     }
     let mut export = index(image, file, source)?;
     export.seconds = start.elapsed().as_secs_f64();
@@ -140,16 +144,19 @@ fn copy_tarball(path: &Path, spool: &mut File) -> Result<(), ImageError> {
     Ok(())
 }
 
-/// Streams `GET /images/{image}/get` from the local engine into the spool file.
-fn export_local(image: &str, spool: &mut File) -> Result<(), ImageError> {
+/// Streams `GET /images/{image}/get` from the local engine into the spool file at `path`, for at most `timeout`.
+fn export_local(
+    image: &str,
+    spool: &mut File,
+    path: &Path,
+    timeout: Duration,
+) -> Result<(), ImageError> {
     let local = local_client()?;
     let docker = local.docker();
     let what = format!("exporting {image}");
-    let target = spool
-        .try_clone()
-        .map_err(ImageError::file("write", spool_dir()?))?;
+    let target = spool.try_clone().map_err(ImageError::file("write", path))?;
     let name = image.to_owned();
-    let written = local.block_on(async move {
+    let written = local.block_on_within(&what, timeout, async move {
         use tokio::io::AsyncWriteExt;
         let mut out = tokio::fs::File::from_std(target);
         let mut stream = docker.export_image(&name);
@@ -157,8 +164,7 @@ fn export_local(image: &str, spool: &mut File) -> Result<(), ImageError> {
             let chunk = chunk.map_err(Ok)?;
             out.write_all(&chunk).await.map_err(Err)?;
         }
-        out.flush().await.map_err(Err)?;
-        Ok::<(), Result<bollard::errors::Error, std::io::Error>>(())
+        out.flush().await.map_err(Err)
     })?;
     match written {
         Ok(()) => Ok(()),
@@ -166,7 +172,7 @@ fn export_local(image: &str, spool: &mut File) -> Result<(), ImageError> {
             DockerError::Api { status: 404, .. } => Err(ImageError::NoLocalImage(image.to_owned())),
             other => Err(other.into()),
         },
-        Err(Err(e)) => Err(ImageError::file("write", spool_dir()?)(e)),
+        Err(Err(e)) => Err(ImageError::file("write", path)(e)),
     }
 }
 
@@ -194,7 +200,8 @@ fn index(
         what: described(),
         why,
     };
-    let mut entries: Vec<(String, Range<u64>, u64)> = Vec::new();
+    // Each entry: its path, its bytes in the file (headers, data, padding), where its data starts, and its size.
+    let mut entries: Vec<(String, Range<u64>, u64, u64)> = Vec::new();
     {
         let reader = file
             .reopen()
@@ -216,7 +223,7 @@ fn index(
             let data = entry.raw_file_position();
             let size = entry.size();
             let stop = data + size.div_ceil(512) * 512;
-            entries.push((path, end..stop, data));
+            entries.push((path, end..stop, data, size));
             end = stop;
         }
     }
@@ -231,12 +238,12 @@ fn index(
             .map_err(ImageError::file("read", &spool))?;
         Ok(bytes)
     };
-    let find = |name: &str| entries.iter().position(|(path, _, _)| path == name);
+    let find = |name: &str| entries.iter().position(|(path, ..)| path == name);
     let manifest_entry =
         find("manifest.json").ok_or_else(|| bad("it has no manifest.json".into()))?;
-    let (_, range, data) = &entries[manifest_entry];
-    let manifest_bytes = read(file.as_file_mut(), *data, range.end - data, "manifest.json")?;
-    let manifest: Value = serde_json::from_slice(trim_padding(&manifest_bytes))
+    let (_, _, data, size) = entries[manifest_entry];
+    let manifest_bytes = read(file.as_file_mut(), data, size, "manifest.json")?;
+    let manifest: Value = serde_json::from_slice(&manifest_bytes)
         .map_err(|e| bad(format!("its manifest.json is not JSON: {e}")))?;
     let images = manifest
         .as_array()
@@ -272,11 +279,10 @@ fn index(
         .ok_or_else(|| bad("manifest.json names no config".into()))?;
     let config_entry =
         find(config_path).ok_or_else(|| bad(format!("it lacks the config {config_path}")))?;
-    let (_, range, data) = &entries[config_entry];
-    let config_bytes = read(file.as_file_mut(), *data, range.end - data, "config")?;
-    let config_bytes = trim_padding(&config_bytes);
-    let id = format!("sha256:{}", hex(&Sha256::digest(config_bytes)));
-    let config: Value = serde_json::from_slice(config_bytes)
+    let (_, _, data, size) = entries[config_entry];
+    let config_bytes = read(file.as_file_mut(), data, size, "config")?;
+    let id = format!("sha256:{}", hex(&Sha256::digest(&config_bytes)));
+    let config: Value = serde_json::from_slice(&config_bytes)
         .map_err(|e| bad(format!("its config is not JSON: {e}")))?;
     let diff_ids: Vec<String> = config["rootfs"]["diff_ids"]
         .as_array()
@@ -302,7 +308,7 @@ fn index(
     let mut layers = Vec::new();
     let mut indexed: Vec<(Range<u64>, Option<usize>)> = entries
         .iter()
-        .map(|(_, range, _)| (range.clone(), None))
+        .map(|(_, range, ..)| (range.clone(), None))
         .collect();
     for (layer, path) in layer_paths.iter().enumerate() {
         let at = find(path).ok_or_else(|| bad(format!("it lacks the layer {path}")))?;
@@ -325,12 +331,6 @@ fn index(
         layers,
         seconds: 0.0,
     })
-}
-
-/// An entry's data without the zero padding read with it.
-fn trim_padding(bytes: &[u8]) -> &[u8] {
-    let end = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
-    &bytes[..end]
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -362,9 +362,11 @@ fn inventory(client: &DockerClient) -> Result<(HashSet<String>, bool), DockerErr
     let (images, info) = client
         .block_on(async move {
             let info = docker.info().await?;
+            // Top-level images only: an intermediate image's layers start every child's, so their chains are among
+            // the children's, and leaving them out saves one request each.
             let list = docker
                 .list_images(Some(bollard::query_parameters::ListImagesOptions {
-                    all: true,
+                    all: false,
                     ..Default::default()
                 }))
                 .await?;
@@ -472,7 +474,16 @@ pub fn push_image_to_host(image: &str, options: &PushOptions) -> Result<PushRepo
             }
         }
     }
-    let export = export(image, options.source.as_deref())?;
+    let (export, fresh) = export(image, options.source.as_deref(), options.timeout)?;
+    if fresh {
+        let size = export.bytes_for(&vec![true; export.layers.len()]);
+        crate::term::output::running(&format!(
+            "docker: exported {image} ({}, {} layers) in {:.1} s, once for the run",
+            megabytes(size),
+            export.layers.len(),
+            export.seconds
+        ));
+    }
     let (held, containerd) = inventory(&client)?;
     let missing: Vec<bool> = export
         .layers
@@ -649,35 +660,26 @@ fn load(
     let chunks = futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx));
     let docker = client.docker();
     let what = format!("pushing {}", export.name);
-    let outcome = client.block_on(async move {
-        let upload = async {
-            let mut replies = docker.import_image(
-                bollard::query_parameters::ImportImageOptions {
-                    quiet: true,
-                    ..Default::default()
-                },
-                bollard::body_try_stream(chunks),
-                None,
-            );
-            while let Some(reply) = replies.next().await {
-                reply?;
-            }
-            Ok::<_, bollard::errors::Error>(())
-        };
-        tokio::time::timeout(timeout, upload).await
-    })?;
+    let outcome = client.block_on_within(&what, timeout, async move {
+        let mut replies = docker.import_image(
+            bollard::query_parameters::ImportImageOptions {
+                quiet: true,
+                ..Default::default()
+            },
+            bollard::body_try_stream(chunks),
+            None,
+        );
+        while let Some(reply) = replies.next().await {
+            reply?;
+        }
+        Ok::<_, bollard::errors::Error>(())
+    });
     let _ = writer.join();
     let sent = bar.position();
     bar.finish_and_clear();
-    match outcome {
-        Err(_elapsed) => Err(DockerError::Timeout {
-            host: client.host().to_owned(),
-            what,
-            seconds: timeout.as_secs(),
-        }
-        .into()),
-        Ok(Err(e)) => Err(client.explain(&what, e).into()),
-        Ok(Ok(())) => Ok(sent),
+    match outcome? {
+        Err(e) => Err(client.explain(&what, e).into()),
+        Ok(()) => Ok(sent),
     }
 }
 
@@ -729,37 +731,6 @@ fn write_parts(
 
 fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_000_000.0)
-}
-
-/// Pushes one image, saying once per run how long the local export took.
-pub(crate) fn push_image_with_export_line(
-    image: &str,
-    options: &PushOptions,
-) -> Result<PushReport, ImageError> {
-    let fresh = !EXPORTS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .any(|(key, _)| key.starts_with(&format!("{image}\0")));
-    let report = push_image_to_host(image, options)?;
-    if fresh {
-        if let Some(export) = EXPORTS
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .find(|(key, _)| key.starts_with(&format!("{image}\0")))
-            .map(|(_, e)| Arc::clone(e))
-        {
-            let size = export.bytes_for(&vec![true; export.layers.len()]);
-            crate::term::output::running(&format!(
-                "docker: exported {image} ({}, {} layers) in {:.1} s, once for the run",
-                megabytes(size),
-                export.layers.len(),
-                export.seconds
-            ));
-        }
-    }
-    Ok(report)
 }
 
 /// The report line for one host.
@@ -842,10 +813,5 @@ mod tests {
             split_tag("reg.example.com:5000/app:1"),
             ("reg.example.com:5000/app", "1")
         );
-    }
-
-    #[test]
-    fn padding_is_trimmed() {
-        assert_eq!(trim_padding(b"{}\0\0\0"), b"{}");
     }
 }

@@ -5,5 +5,5 @@
 mod path;
 mod read;
 
-pub use path::expand_home;
+pub use path::{cache_dir, expand_home};
 pub use read::{check_regular, read_text, ReadError, MAX_INPUT_BYTES};

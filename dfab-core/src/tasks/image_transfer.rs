@@ -7,19 +7,14 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use bollard::query_parameters::ImportImageOptions;
-use bytes::Bytes;
 use futures_util::StreamExt;
-use tokio::io::AsyncReadExt;
 
-use crate::docker::{docker_client, DockerError};
+use crate::docker::{docker_client, file_body, DockerError, CHUNK};
 use crate::env::env;
 use crate::ssh::quote;
 use crate::task;
 use crate::term::byte_bar;
 use crate::term::output::puts;
-
-/// Bytes read from the tarball per chunk sent to the engine.
-const CHUNK: usize = 256 * 1024;
 
 /// The default file name for a saved image: `<image>.tar.gz` with `/` and `:` made safe.
 fn default_file_name(image: &str) -> String {
@@ -164,62 +159,39 @@ pub fn load_image_file(filename: &Path, timeout: Duration) -> anyhow::Result<Vec
     let client = docker_client()?.with_timeout(timeout);
     let bar = byte_bar(Some(size), &format!("loading {}", filename.display()));
     let counter = bar.clone();
-    let chunks = futures_util::stream::unfold(tokio::fs::File::from_std(file), move |mut file| {
-        let counter = counter.clone();
-        async move {
-            let mut buffer = vec![0u8; CHUNK];
-            match file.read(&mut buffer).await {
-                Ok(0) => None,
-                Ok(n) => {
-                    buffer.truncate(n);
-                    counter.inc(n as u64);
-                    Some((Ok(Bytes::from(buffer)), file))
-                }
-                Err(e) => Some((Err(e), file)),
-            }
-        }
-    });
+    let chunks = file_body(file, move |n| counter.inc(n as u64));
     let docker = client.docker();
     let what = format!("loading {}", filename.display());
-    let outcome = client.block_on(async move {
-        let upload = async {
-            let mut replies = docker.import_image(
-                ImportImageOptions {
-                    quiet: true,
-                    ..Default::default()
-                },
-                bollard::body_try_stream(chunks),
-                None,
-            );
-            let mut report = Vec::new();
-            while let Some(reply) = replies.next().await {
-                let reply = reply?;
-                if let Some(text) = reply.stream.or(reply.status) {
-                    report.extend(
-                        text.lines()
-                            .map(str::trim)
-                            .filter(|l| !l.is_empty())
-                            .map(str::to_owned),
-                    );
-                }
+    let outcome = client.block_on_within(&what, timeout, async move {
+        let mut replies = docker.import_image(
+            ImportImageOptions {
+                quiet: true,
+                ..Default::default()
+            },
+            bollard::body_try_stream(chunks),
+            None,
+        );
+        let mut report = Vec::new();
+        while let Some(reply) = replies.next().await {
+            let reply = reply?;
+            if let Some(text) = reply.stream.or(reply.status) {
+                report.extend(
+                    text.lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_owned),
+                );
             }
-            Ok::<_, bollard::errors::Error>(report)
-        };
-        tokio::time::timeout(timeout, upload).await
-    })?;
-    bar.finish_and_clear();
-    match outcome {
-        Err(_elapsed) => Err(DockerError::Timeout {
-            host: client.host().to_owned(),
-            what,
-            seconds: timeout.as_secs(),
         }
-        .into()),
-        Ok(Err(e)) => match client.explain(&what, e) {
+        Ok::<_, bollard::errors::Error>(report)
+    });
+    bar.finish_and_clear();
+    match outcome? {
+        Err(e) => match client.explain(&what, e) {
             dropped @ DockerError::TunnelDropped { .. } => after_drop(filename, dropped),
             other => Err(other.into()),
         },
-        Ok(Ok(report)) => Ok(report),
+        Ok(report) => Ok(report),
     }
 }
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::bail;
 
-use crate::docker::{describe_push, push_image_with_export_line, PushOptions};
+use crate::docker::{describe_push, push_image_to_host, PushOptions};
 use crate::task;
 use crate::term::output::{fastprint, puts};
 
@@ -41,7 +41,7 @@ fn push_image(
         timeout: Duration::from_secs(timeout),
     };
     for image in &images {
-        let report = push_image_with_export_line(image, &options)?;
+        let report = push_image_to_host(image, &options)?;
         if json {
             fastprint(&format!("{}\n", serde_json::to_string(&report)?));
         } else {
