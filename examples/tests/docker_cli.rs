@@ -366,6 +366,11 @@ fn reset_socat_kills_only_dfabs_socat() {
 #[test]
 fn maintenance_tasks() {
     let Some((t, _engine)) = engine() else { return };
+    // The listing must show exactly this test's untagged image: untagged images other suites left behind go first,
+    // on an engine the test environment started (never on a developer's).
+    if t.owns_engine() {
+        docker(&["image", "prune", "-f"]);
+    }
     fixtures(&t);
     let untagged = {
         let dir = tempfile::tempdir().expect("temporary directory");
