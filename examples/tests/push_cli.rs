@@ -2,6 +2,7 @@
 //! engine lacks, a second sends nothing, a 5 MB change on a 100 MB base sends only its layer, engines with different
 //! layers each get their own, and a push cut part way leaves no tag and completes when run again.
 
+use std::path::Path;
 use std::process::Command;
 
 use dfab_test_support::{Cutter, TestEnv};
@@ -52,12 +53,16 @@ fn to_engine(t: &TestEnv, port: u16, engine: &str) -> Vec<String> {
     args
 }
 
-/// Pushes `image` and returns the JSON report.
-fn push(t: &TestEnv, engine: &str, image: &str) -> Value {
+/// Pushes `image`, spooling under `cache`, and returns the JSON report.
+fn push(t: &TestEnv, cache: &Path, engine: &str, image: &str) -> Value {
     let args = to_engine(t, t.port, engine);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let task = format!("docker.push_image:{image},format=json");
-    let stdout = dfab().args(&args).args(&[&task]).run();
+    let stdout = dfab()
+        .env("DFAB_CACHE", &cache.to_string_lossy())
+        .args(&args)
+        .args(&[&task])
+        .run();
     serde_json::from_str(stdout.lines().next().unwrap_or_default()).expect("a JSON report")
 }
 
@@ -79,11 +84,27 @@ fn push_sends_only_the_layers_each_engine_lacks() {
     }
     build_images(&t);
     const MB: u64 = 1024 * 1024;
+    // Every run here spools under its own cache directory, where a run killed long ago left its spool file.
+    let cache = tempfile::tempdir().expect("cache directory");
+    let spools = cache.path().join("push");
+    std::fs::create_dir_all(&spools).expect("spool directory");
+    let stale = std::fs::File::create(spools.join("dfab-push-Killed.tar")).expect("stale spool");
+    stale
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        .expect("its age");
+    drop(stale);
+    let spooled = || -> Vec<String> {
+        std::fs::read_dir(&spools)
+            .expect("spool directory")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect()
+    };
 
     // A dry run changes nothing and says what is missing.
     let args = to_engine(&t, t.port, e1);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     dfab()
+        .env("DFAB_CACHE", &cache.path().to_string_lossy())
         .args(&args)
         .args(&[&format!("docker.push_image:{BASE},dry_run=true")])
         .stdout_has(&format!(
@@ -94,17 +115,22 @@ fn push_sends_only_the_layers_each_engine_lacks() {
     assert_eq!(id(Some(e1), BASE), None);
 
     // The first push sends the 100 MB layer (busybox's is there already), the second nothing.
-    let first = push(&t, e1, BASE);
+    let first = push(&t, cache.path(), e1, BASE);
     assert_eq!(first["layers_sent"], 1, "{first}");
     assert_eq!(first["layers_skipped"], 1, "{first}");
     let bytes = first["bytes_sent"].as_u64().expect("bytes");
     assert!((100 * MB..101 * MB).contains(&bytes), "{first}");
     assert_eq!(id(Some(e1), BASE), id(None, BASE));
-    let again = push(&t, e1, BASE);
+    assert_eq!(
+        spooled(),
+        Vec::<String>::new(),
+        "the run removed its spool and the one a killed run left"
+    );
+    let again = push(&t, cache.path(), e1, BASE);
     assert_eq!(again["bytes_sent"], 0, "{again}");
 
     // A 5 MB change on top: only its layer, within 1% of its size.
-    let change = push(&t, e1, APP);
+    let change = push(&t, cache.path(), e1, APP);
     assert_eq!(change["layers_sent"], 1, "{change}");
     assert_eq!(change["layers_skipped"], 2, "{change}");
     let bytes = change["bytes_sent"].as_u64().expect("bytes");
@@ -112,7 +138,7 @@ fn push_sends_only_the_layers_each_engine_lacks() {
     assert_eq!(id(Some(e1), APP), id(None, APP));
 
     // The other engine lacks the base too: it gets both layers, and nothing lands on the first engine's behalf.
-    let other = push(&t, e2, APP);
+    let other = push(&t, cache.path(), e2, APP);
     assert_eq!(other["layers_sent"], 2, "{other}");
     assert!(
         other["bytes_sent"].as_u64().expect("bytes") > 105 * MB,
@@ -132,13 +158,15 @@ fn push_sends_only_the_layers_each_engine_lacks() {
     let cut = to_engine(&t, proxy.port(), e2);
     let cut: Vec<&str> = cut.iter().map(String::as_str).collect();
     let status = dfab()
+        .env("DFAB_CACHE", &cache.path().to_string_lossy())
         .args(&cut)
         .args(&[&format!("docker.push_image:{APP}")])
         .run_any_status();
     assert_ne!(status, 0, "the cut push fails");
     assert_eq!(id(Some(e2), APP), None, "an interrupted push leaves no tag");
-    let rerun = push(&t, e2, APP);
+    let rerun = push(&t, cache.path(), e2, APP);
     assert_eq!(id(Some(e2), APP), id(None, APP), "{rerun}");
+    assert_eq!(spooled(), Vec::<String>::new(), "no spool is left behind");
 
     for engine in [Some(e1.as_str()), Some(e2.as_str()), None] {
         docker(engine, &["rmi", "-f", APP, BASE]);
@@ -344,7 +372,8 @@ fn build_from_a_directory_then_push() {
         .status(1)
         .run();
     docker(Some(e1), &["rmi", "-f", BUILT]);
-    let pushed = push(&t, e1, BUILT);
+    let cache = tempfile::tempdir().expect("cache directory");
+    let pushed = push(&t, cache.path(), e1, BUILT);
     assert_eq!(id(Some(e1), BUILT), id(None, BUILT), "{pushed}");
     docker(Some(e1), &["rmi", "-f", BUILT]);
     docker(None, &["rmi", "-f", BUILT]);

@@ -72,11 +72,12 @@ pub fn release_exports() {
 }
 
 /// The export of `image` (from `source`, a tarball, or else the local engine), made on first use in the run (then
-/// the second value is true); the local export may take `timeout`.
+/// the second value is true); the local export may take `timeout`, and stops with an error once `unwanted` is set.
 fn export(
     image: &str,
     source: Option<&Path>,
     timeout: Duration,
+    unwanted: &tokio::sync::watch::Receiver<bool>,
 ) -> Result<(Arc<Export>, bool), ImageError> {
     let key = format!(
         "{image}\0{}",
@@ -90,7 +91,10 @@ fn export(
     if let Some((_, found)) = exports.iter().find(|(k, _)| *k == key) {
         return Ok((Arc::clone(found), false));
     }
-    let made = Arc::new(make_export(image, source, timeout)?);
+    if *unwanted.borrow() {
+        return Err(ImageError::ExportStopped);
+    }
+    let made = Arc::new(make_export(image, source, timeout, unwanted)?);
     exports.push((key, Arc::clone(&made)));
     Ok((made, true))
 }
@@ -102,24 +106,62 @@ fn spool_dir() -> Result<std::path::PathBuf, ImageError> {
     Ok(dir)
 }
 
+/// How old a spool file must be before a run may take it for one a killed run left.
+const SPOOL_GRACE: Duration = Duration::from_secs(60);
+
+/// Removes the spool files that runs killed mid-push left in `dir`: a live run holds a lock on its own, so a file
+/// nobody holds, older than a fresh one could be, is nobody's.
+fn sweep_spools(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(SPOOL_PREFIX) && name.ends_with(".tar")) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .and_then(|m| m.modified().ok())
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > SPOOL_GRACE);
+        let unheld = old && File::open(entry.path()).is_ok_and(|file| file.try_lock().is_ok());
+        if unheld {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The start of every spool file's name.
+const SPOOL_PREFIX: &str = "dfab-push-";
+
 fn make_export(
     image: &str,
     source: Option<&Path>,
     timeout: Duration,
+    unwanted: &tokio::sync::watch::Receiver<bool>,
 ) -> Result<Export, ImageError> {
     let start = Instant::now();
     // Created exclusively under an unpredictable name, readable by this user only.
     let dir = spool_dir()?;
+    sweep_spools(&dir);
     let mut file = tempfile::Builder::new()
-        .prefix("dfab-push-")
+        .prefix(SPOOL_PREFIX)
         .suffix(".tar")
         .tempfile_in(&dir)
         .map_err(ImageError::file("create a spool file in", &dir))?;
+    // Held while the run has the file, so that other runs' sweeps leave it alone.
+    file.as_file()
+        .try_lock()
+        .map_err(|e| ImageError::file("lock", file.path())(e.into()))?;
     match source {
         Some(path) => copy_tarball(path, file.as_file_mut())?,
         None => {
             let path = file.path().to_owned();
-            export_local(image, file.as_file_mut(), &path, timeout)?
+            export_local(image, file.as_file_mut(), &path, timeout, unwanted)?
         }
     }
     let mut export = index(image, file, source)?;
@@ -144,30 +186,43 @@ fn copy_tarball(path: &Path, spool: &mut File) -> Result<(), ImageError> {
     Ok(())
 }
 
-/// Streams `GET /images/{image}/get` from the local engine into the spool file at `path`, for at most `timeout`.
+/// Streams `GET /images/{image}/get` from the local engine into the spool file at `path`, for at most `timeout`
+/// and until `unwanted` is set.
 fn export_local(
     image: &str,
     spool: &mut File,
     path: &Path,
     timeout: Duration,
+    unwanted: &tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), ImageError> {
     let local = local_client()?;
     let docker = local.docker();
     let what = format!("exporting {image}");
     let target = spool.try_clone().map_err(ImageError::file("write", path))?;
     let name = image.to_owned();
+    let mut unwanted = unwanted.clone();
     let written = local.block_on_within(&what, timeout, async move {
-        use tokio::io::AsyncWriteExt;
-        let mut out = tokio::fs::File::from_std(target);
+        use std::io::Write;
+        // Plain buffered writes on this (the task's) thread: the spool is written at the pace the engine exports,
+        // and tokio's file type would hand each of the stream's small chunks to a blocking thread.
+        let mut out = std::io::BufWriter::with_capacity(CHUNK, target);
         let mut stream = docker.export_image(&name);
-        while let Some(chunk) = stream.next().await {
+        loop {
+            // The engine sends nothing until it has gathered the whole image, so the wait is what gets cut short.
+            let stopped = std::pin::pin!(unwanted.wait_for(|unwanted| *unwanted));
+            let chunk = match futures_util::future::select(stream.next(), stopped).await {
+                futures_util::future::Either::Left((chunk, _)) => chunk,
+                futures_util::future::Either::Right(_) => return Ok(false),
+            };
+            let Some(chunk) = chunk else { break };
             let chunk = chunk.map_err(Ok)?;
-            out.write_all(&chunk).await.map_err(Err)?;
+            out.write_all(&chunk).map_err(Err)?;
         }
-        out.flush().await.map_err(Err)
+        out.flush().map_err(Err).map(|()| true)
     })?;
     match written {
-        Ok(()) => Ok(()),
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ImageError::ExportStopped),
         Err(Ok(e)) => match local.explain(&what, e) {
             DockerError::Api { status: 404, .. } => Err(ImageError::NoLocalImage(image.to_owned())),
             other => Err(other.into()),
@@ -354,6 +409,9 @@ pub(crate) fn chain_ids(diff_ids: &[String]) -> Vec<String> {
     chains
 }
 
+/// How many image inspections the inventory keeps in flight on one host.
+const INSPECTIONS_IN_FLIGHT: usize = 8;
+
 /// What the host's engine holds: the chain IDs of every image's layers, and whether it keeps images in containerd
 /// (whose importer may want every layer).
 fn inventory(client: &DockerClient) -> Result<(HashSet<String>, bool), DockerError> {
@@ -370,9 +428,16 @@ fn inventory(client: &DockerClient) -> Result<(HashSet<String>, bool), DockerErr
                     ..Default::default()
                 }))
                 .await?;
+            // Several inspections in flight at once: on a distant host each one costs a round trip.
+            let mut inspections = futures_util::stream::iter(list)
+                .map(|summary| {
+                    let docker = docker.clone();
+                    async move { docker.inspect_image(&summary.id).await }
+                })
+                .buffer_unordered(INSPECTIONS_IN_FLIGHT);
             let mut layers = Vec::new();
-            for summary in list {
-                match docker.inspect_image(&summary.id).await {
+            while let Some(inspected) = inspections.next().await {
+                match inspected {
                     Ok(image) => {
                         layers.push(image.root_fs.and_then(|r| r.layers).unwrap_or_default())
                     }
@@ -437,10 +502,34 @@ pub struct PushReport {
     pub dry_run: bool,
 }
 
+/// What a push found on the host before sending anything.
+enum HostState {
+    /// The host has the local image (its ID and its tags on the local engine): it needs only its tags.
+    Has(DockerClient, String, Vec<String>),
+    /// The host lacks it: the chains of the layers it holds, and whether it keeps images in containerd.
+    Lacks(DockerClient, HashSet<String>, bool),
+}
+
+/// Connects to the current host and finds what it holds: whether it has the local image `local_id`, and if not
+/// its layers.
+fn host_state(
+    local: Option<&(String, Vec<String>)>,
+    timeout: Duration,
+) -> Result<HostState, ImageError> {
+    let client = docker_client()?.with_timeout(timeout);
+    if let Some((id, own)) = local {
+        if image_id(&client, id)?.is_some() {
+            return Ok(HostState::Has(client, id.clone(), own.clone()));
+        }
+    }
+    let (held, containerd) = inventory(&client)?;
+    Ok(HostState::Lacks(client, held, containerd))
+}
+
 /// Pushes `image` from the local engine (or `options.source`) to the current host's engine, sending only the layers
-/// it lacks, and tags it there once its ID is checked.
+/// it lacks, and tags it there once its ID is checked. The export is kept for the run's other hosts: a program that
+/// calls this outside the runner calls [`release_exports`] when it is done.
 pub fn push_image_to_host(image: &str, options: &PushOptions) -> Result<PushReport, ImageError> {
-    let client = docker_client()?.with_timeout(options.timeout);
     let start = Instant::now();
     // The tag asked for; else the name the image was asked by; for an image asked by ID, the tags it has.
     let tags = |own: &[String]| match &options.tag {
@@ -448,33 +537,56 @@ pub fn push_image_to_host(image: &str, options: &PushOptions) -> Result<PushRepo
         None if is_id(image) => own.to_vec(),
         None => vec![image.to_owned()],
     };
-    // A host that has the local image already needs no export at all, only its tags.
-    if options.source.is_none() {
-        let local = local_client()?;
-        if let Some((id, own)) = local_image(&local, image)? {
-            if image_id(&client, &id)?.is_some() {
-                let tags = tags(&own);
-                if !options.dry_run {
-                    for tag in &tags {
-                        tag_image(&client, &id, tag)?;
-                    }
-                }
-                return Ok(PushReport {
-                    host: client.host().to_owned(),
-                    image: image.to_owned(),
-                    id,
-                    layers_sent: 0,
-                    layers_skipped: 0,
-                    bytes_sent: 0,
-                    full: false,
-                    seconds: start.elapsed().as_secs_f64(),
-                    tags,
-                    dry_run: options.dry_run,
-                });
-            }
+    let local = match options.source {
+        Some(_) => None,
+        None => Some(
+            local_image(local_client()?.as_ref(), image)?
+                .ok_or_else(|| ImageError::NoLocalImage(image.to_owned()))?,
+        ),
+    };
+    // The export starts before the host is reached: a push that needs it pays for the connection and the host's
+    // inventory while the local engine exports (the longer of the two), and one that finds the image on the host
+    // stops it at once.
+    let (stop, unwanted) = tokio::sync::watch::channel(false);
+    let snapshot = env();
+    let (state, exported) = std::thread::scope(|scope| {
+        let exporting = scope.spawn(|| {
+            crate::env::replace_env(snapshot);
+            export(image, options.source.as_deref(), options.timeout, &unwanted)
+        });
+        let state = host_state(local.as_ref(), options.timeout);
+        if !matches!(state, Ok(HostState::Lacks(..))) {
+            stop.send_replace(true);
         }
-    }
-    let (export, fresh) = export(image, options.source.as_deref(), options.timeout)?;
+        let exported = exporting
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (state, exported)
+    });
+    let (client, held, containerd) = match state? {
+        HostState::Has(client, id, own) => {
+            let tags = tags(&own);
+            if !options.dry_run {
+                for tag in &tags {
+                    tag_image(&client, &id, tag)?;
+                }
+            }
+            return Ok(PushReport {
+                host: client.host().to_owned(),
+                image: image.to_owned(),
+                id,
+                layers_sent: 0,
+                layers_skipped: 0,
+                bytes_sent: 0,
+                full: false,
+                seconds: start.elapsed().as_secs_f64(),
+                tags,
+                dry_run: options.dry_run,
+            });
+        }
+        HostState::Lacks(client, held, containerd) => (client, held, containerd),
+    };
+    let (export, fresh) = exported?;
     if fresh {
         let size = export.bytes_for(&vec![true; export.layers.len()]);
         crate::term::output::running(&format!(
@@ -484,7 +596,6 @@ pub fn push_image_to_host(image: &str, options: &PushOptions) -> Result<PushRepo
             export.seconds
         ));
     }
-    let (held, containerd) = inventory(&client)?;
     let missing: Vec<bool> = export
         .layers
         .iter()
@@ -799,6 +910,33 @@ mod tests {
             chains[1],
             format!("sha256:{}", hex(&Sha256::digest(b"sha256:aa sha256:bb")))
         );
+    }
+
+    #[test]
+    fn only_spools_nobody_holds_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let make = |name: &str, age: u64| {
+            let file = File::create(dir.path().join(name)).unwrap();
+            file.set_modified(std::time::SystemTime::now() - Duration::from_secs(age))
+                .unwrap();
+            file
+        };
+        drop(make("dfab-push-killed.tar", 120));
+        let held = make("dfab-push-live.tar", 120);
+        held.try_lock().unwrap();
+        drop(make("dfab-push-fresh.tar", 1));
+        drop(make("other.tar", 120));
+        sweep_spools(dir.path());
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["dfab-push-fresh.tar", "dfab-push-live.tar", "other.tar"]
+        );
+        drop(held);
     }
 
     #[test]
