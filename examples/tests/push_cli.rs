@@ -28,10 +28,14 @@ fn docker(engine: Option<&str>, args: &[&str]) -> (bool, String) {
     )
 }
 
-/// Builds the two images on the local engine: a 100 MB layer on busybox, and a 5 MB layer on that.
-fn build_images(t: &TestEnv) {
+/// Builds two images on the local engine: `base`, a layer of `base_mb` MB on busybox, and `app`, a layer of
+/// `app_mb` MB on that.
+fn build_images(t: &TestEnv, (base, base_mb): (&str, u32), (app, app_mb): (&str, u32)) {
     let dir = tempfile::tempdir().expect("build directory");
-    for (name, from, file, mb) in [(BASE, t.image.as_str(), "base", 100), (APP, BASE, "top", 5)] {
+    for (name, from, file, mb) in [
+        (base, t.image.as_str(), "base", base_mb),
+        (app, base, "top", app_mb),
+    ] {
         std::fs::write(
             dir.path().join("Dockerfile"),
             format!("FROM {from}\nRUN dd if=/dev/urandom of=/{file} bs=1M count={mb}\n"),
@@ -82,7 +86,7 @@ fn push_sends_only_the_layers_each_engine_lacks() {
     for engine in [e1, e2] {
         docker(Some(engine), &["rmi", "-f", APP, BASE]);
     }
-    build_images(&t);
+    build_images(&t, (BASE, 100), (APP, 5));
     const MB: u64 = 1024 * 1024;
     // Every run here spools under its own cache directory, where a run killed long ago left its spool file.
     let cache = tempfile::tempdir().expect("cache directory");
@@ -170,6 +174,137 @@ fn push_sends_only_the_layers_each_engine_lacks() {
 
     for engine in [Some(e1.as_str()), Some(e2.as_str()), None] {
         docker(engine, &["rmi", "-f", APP, BASE]);
+    }
+}
+
+/// Rewrites the legacy `docker save` tarball at `legacy` in the layout Docker 25 and later save (each file a blob
+/// under `blobs/sha256/` named by its digest, `manifest.json` pointing at them, an OCI `index.json`), gzipped.
+fn to_oci_layout(legacy: &Path, out: &Path) {
+    use sha2::Digest;
+    let mut files = std::collections::HashMap::new();
+    let mut archive = tar::Archive::new(std::fs::File::open(legacy).expect("the saved tarball"));
+    for entry in archive.entries().expect("entries") {
+        let mut entry = entry.expect("entry");
+        let path = entry.path().expect("path").to_string_lossy().into_owned();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).expect("its bytes");
+        files.insert(path, bytes);
+    }
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).expect("manifest.json");
+    let mut blobs: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut blob = |bytes: &[u8]| {
+        let hex: String = sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        blobs.push((hex.clone(), bytes.to_vec()));
+        format!("blobs/sha256/{hex}")
+    };
+    let image = &manifest[0];
+    let config = blob(&files[image["Config"].as_str().expect("config")]);
+    let layers: Vec<String> = image["Layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| blob(&files[l.as_str().expect("layer")]))
+        .collect();
+    let rewritten = serde_json::json!([{
+        "Config": config,
+        "RepoTags": image["RepoTags"],
+        "Layers": layers,
+    }]);
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        std::fs::File::create(out).expect("the OCI tarball"),
+        flate2::Compression::fast(),
+    ));
+    let mut add = |path: &str, bytes: &[u8]| {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, path, bytes)
+            .expect("an entry");
+    };
+    blobs.sort();
+    blobs.dedup_by(|a, b| a.0 == b.0);
+    for (hex, bytes) in &blobs {
+        add(&format!("blobs/sha256/{hex}"), bytes);
+    }
+    add("index.json", br#"{"schemaVersion":2,"manifests":[]}"#);
+    add("manifest.json", rewritten.to_string().as_bytes());
+    add("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
+    builder
+        .into_inner()
+        .expect("the tarball")
+        .finish()
+        .expect("gzip");
+}
+
+/// `source=` pushes a saved tarball instead of the local engine's image: one in Docker 25's OCI layout, gzipped,
+/// sends only the layer the host lacks and makes the same image; a legacy one with `tag=` tags it as asked.
+#[test]
+fn push_from_a_saved_tarball_in_either_layout() {
+    let Some(t) = dfab_test_support::test_env() else {
+        return;
+    };
+    let [_, _, e3, ..] = t.engines.as_slice() else {
+        panic!("the test environment has three extra engines");
+    };
+    const OCI_BASE: &str = "dfab-push-test/oci-base:1";
+    const OCI_APP: &str = "dfab-push-test/oci-app:2";
+    const RENAMED: &str = "dfab-push-test/oci-app:renamed";
+    docker(Some(e3), &["rmi", "-f", OCI_APP, OCI_BASE, RENAMED]);
+    build_images(&t, (OCI_BASE, 3), (OCI_APP, 1));
+    let cache = tempfile::tempdir().expect("cache directory");
+    let dir = tempfile::tempdir().expect("tarball directory");
+    let legacy = dir.path().join("legacy.tar");
+    let (saved, _) = docker(None, &["save", "-o", &legacy.to_string_lossy(), OCI_APP]);
+    assert!(saved, "docker save");
+    let oci = dir.path().join("oci.tar.gz");
+    to_oci_layout(&legacy, &oci);
+
+    // The engine has the base: the OCI tarball sends only the top layer.
+    push(&t, cache.path(), e3, OCI_BASE);
+    let args = to_engine(&t, t.port, e3);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let from_oci = dfab()
+        .env("DFAB_CACHE", &cache.path().to_string_lossy())
+        .args(&args)
+        .args(&[&format!(
+            "docker.push_image:{OCI_APP},source={},format=json",
+            oci.display()
+        )])
+        .run();
+    let report: Value =
+        serde_json::from_str(from_oci.lines().next().unwrap_or_default()).expect("a JSON report");
+    assert_eq!(
+        (&report["layers_sent"], &report["layers_skipped"]),
+        (&Value::from(1), &Value::from(2)),
+        "{report}"
+    );
+    assert!(
+        report["bytes_sent"].as_u64().expect("bytes") < 1024 * 1024 * 11 / 10,
+        "{report}"
+    );
+    assert_eq!(id(Some(e3), OCI_APP), id(None, OCI_APP));
+
+    // The legacy tarball with another tag: the image is there, so nothing is sent and it gets the tag asked for.
+    let renamed = dfab()
+        .env("DFAB_CACHE", &cache.path().to_string_lossy())
+        .args(&args)
+        .args(&[&format!(
+            "docker.push_image:{OCI_APP},source={},tag={RENAMED},format=json",
+            legacy.display()
+        )])
+        .run();
+    let report: Value =
+        serde_json::from_str(renamed.lines().next().unwrap_or_default()).expect("a JSON report");
+    assert_eq!(report["bytes_sent"], 0, "{report}");
+    assert_eq!(id(Some(e3), RENAMED), id(None, OCI_APP));
+
+    for engine in [Some(e3.as_str()), None] {
+        docker(engine, &["rmi", "-f", OCI_APP, OCI_BASE, RENAMED]);
     }
 }
 
@@ -377,4 +512,121 @@ fn build_from_a_directory_then_push() {
     assert_eq!(id(Some(e1), BUILT), id(None, BUILT), "{pushed}");
     docker(Some(e1), &["rmi", "-f", BUILT]);
     docker(None, &["rmi", "-f", BUILT]);
+}
+
+/// On a terminal, a parallel push draws one bar per host, labelled like the host's lines, and the lines pass above
+/// the bars; without a terminal there is no bar.
+#[test]
+fn parallel_pushes_draw_a_bar_per_host_on_a_terminal() {
+    let Some(t) = dfab_test_support::test_env() else {
+        return;
+    };
+    let [e1, _, e3, ..] = t.engines.as_slice() else {
+        panic!("the test environment has three extra engines");
+    };
+    const BARS: &str = "dfab-push-test/bars:1";
+    let dir = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!(
+            "FROM {}\nRUN dd if=/dev/urandom of=/data bs=1M count=20\n",
+            t.image
+        ),
+    )
+    .expect("Dockerfile");
+    let (built, _) = docker(
+        None,
+        &[
+            "build",
+            "-q",
+            "--no-cache",
+            "-t",
+            BARS,
+            &dir.path().to_string_lossy(),
+        ],
+    );
+    assert!(built, "docker build");
+    let map = dir.path().join("bars.yaml");
+    let clients = dir.path().join("clients.yaml");
+    std::fs::write(
+        &map,
+        format!("name: bars\none: {{image: {BARS}, clients: c1}}\nthree: {{image: {BARS}, clients: c3}}\n"),
+    )
+    .expect("map");
+    std::fs::write(
+        &clients,
+        format!(
+            "c1: {{fabric_host: \"root@127.0.0.1:{p}\", base_url: \"{e1}\"}}\n\
+             c3: {{fabric_host: \"root@localhost:{p}\", base_url: \"{e3}\"}}\n",
+            p = t.port
+        ),
+    )
+    .expect("clients");
+    let cache = tempfile::tempdir().expect("cache directory");
+    let args = [
+        "-i".to_owned(),
+        t.root_key.clone(),
+        "--system-known-hosts".to_owned(),
+        t.known_hosts.clone(),
+        "--set".to_owned(),
+        format!(
+            "docker_maps={},docker_clients={}",
+            map.display(),
+            clients.display()
+        ),
+        "-P".to_owned(),
+        "actions.pull_images:bars,__all__,push_images=true".to_owned(),
+    ];
+    let remove = || {
+        for engine in [e1, e3] {
+            docker(Some(engine), &["rmi", "-f", BARS]);
+        }
+    };
+
+    // `script` gives the run a terminal and records what it drew.
+    remove();
+    let line = std::iter::once(env!("CARGO_BIN_EXE_dfab-example").to_owned())
+        .chain(args.iter().cloned())
+        .map(|arg| format!("'{arg}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let recorded = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("DFAB_CACHE", cache.path())
+        .env("COLUMNS", "160")
+        .output()
+        .expect("script (util-linux)");
+    let screen = String::from_utf8_lossy(&recorded.stdout);
+    assert!(recorded.status.success(), "{screen}");
+    for host in ["127.0.0.1", "localhost"] {
+        let label = format!("[root@{host}:{}] pushing {BARS} [", t.port);
+        assert!(screen.contains(&label), "no bar {label}: {screen}");
+        let line = format!("[root@{host}:{}] docker: pushed {BARS} (", t.port);
+        let at = screen.find(&line).expect("the host's line");
+        let rest = &screen[at..];
+        let whole = &rest[..rest.find("\r\n").expect("the line's end")];
+        assert!(
+            whole.ends_with(" s") && !whole.contains('\u{1b}'),
+            "a bar broke into the line: {whole:?}"
+        );
+    }
+
+    // Without a terminal: the same lines, no bar.
+    remove();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (stdout, stderr, status) = dfab()
+        .env("DFAB_CACHE", &cache.path().to_string_lossy())
+        .args(&args)
+        .run_any();
+    assert_eq!(status, 0, "{stdout}{stderr}");
+    assert!(!stderr.contains("pushing"), "{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "[root@localhost:{}] docker: pushed {BARS} (",
+            t.port
+        )),
+        "{stdout}"
+    );
+    remove();
+    docker(None, &["rmi", "-f", BARS]);
 }

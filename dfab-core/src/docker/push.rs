@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{docker_client, DockerClient, DockerError, ImageError, CHUNK};
+use super::{docker_client, runtime, DockerClient, DockerError, ImageError, CHUNK};
 use crate::env::env;
 use crate::term::byte_bar;
 
@@ -171,20 +171,53 @@ fn make_export(
 
 /// Copies a saved tarball (plain or gzip) into the spool file.
 fn copy_tarball(path: &Path, spool: &mut File) -> Result<(), ImageError> {
+    copy_tarball_within(path, spool, GZIP_SLACK)
+}
+
+/// Copies a saved tarball into the spool file; a gzipped one may expand to [`GZIP_RATIO_LIMIT`] times its size
+/// plus `slack` bytes.
+fn copy_tarball_within(path: &Path, spool: &mut File, slack: u64) -> Result<(), ImageError> {
     crate::input::check_regular(path, "image tarball")?;
     let mut head = [0u8; 2];
     let mut file = File::open(path).map_err(ImageError::file("read", path))?;
     let gzip = file.read_exact(&mut head).is_ok() && head == [0x1f, 0x8b];
     file.seek(SeekFrom::Start(0))
         .map_err(ImageError::file("read", path))?;
-    let mut reader: Box<dyn Read> = if gzip {
-        Box::new(flate2::read::GzDecoder::new(file))
-    } else {
-        Box::new(file)
-    };
-    std::io::copy(&mut reader, spool).map_err(ImageError::file("read", path))?;
+    if !gzip {
+        std::io::copy(&mut file, spool).map_err(ImageError::file("read", path))?;
+        return Ok(());
+    }
+    // A gzip stream may claim any size: a few bytes can expand to more than the disk holds.
+    let compressed = file
+        .metadata()
+        .map_err(ImageError::file("read", path))?
+        .len();
+    let limit = compressed
+        .saturating_mul(GZIP_RATIO_LIMIT)
+        .saturating_add(slack);
+    let copied = std::io::copy(
+        &mut flate2::read::GzDecoder::new(file).take(limit + 1),
+        spool,
+    )
+    .map_err(ImageError::file("read", path))?;
+    if copied > limit {
+        return Err(ImageError::NotATarball {
+            what: format!("'{}'", path.display()),
+            why: format!(
+                "unzipped it is more than {limit} bytes ({GZIP_RATIO_LIMIT} times its size and {} MiB more)",
+                slack >> 20
+            ),
+        });
+    }
     Ok(())
 }
+
+/// How many times its size a gzipped image tarball may expand to (saved images expand a few times), besides
+/// [`GZIP_SLACK`].
+const GZIP_RATIO_LIMIT: u64 = 1000;
+
+/// What a gzipped image tarball may expand to whatever its size.
+const GZIP_SLACK: u64 = 1 << 30;
 
 /// Streams `GET /images/{image}/get` from the local engine into the spool file at `path`, for at most `timeout`
 /// and until `unwanted` is set.
@@ -201,10 +234,12 @@ fn export_local(
     let target = spool.try_clone().map_err(ImageError::file("write", path))?;
     let name = image.to_owned();
     let mut unwanted = unwanted.clone();
-    let written = local.block_on_within(&what, timeout, async move {
+    // Run on one of the runtime's threads, where the connection's reads wake it without a hop to another thread:
+    // the stream comes in thousands of small chunks, and the hops doubled the time it took to take them in.
+    let task = runtime::spawn(async move {
         use std::io::Write;
-        // Plain buffered writes on this (the task's) thread: the spool is written at the pace the engine exports,
-        // and tokio's file type would hand each of the stream's small chunks to a blocking thread.
+        // Plain buffered writes: the spool is written at the pace the engine exports, and tokio's file type would
+        // hand each chunk to a blocking thread.
         let mut out = std::io::BufWriter::with_capacity(CHUNK, target);
         let mut stream = docker.export_image(&name);
         loop {
@@ -220,6 +255,7 @@ fn export_local(
         }
         out.flush().map_err(Err).map(|()| true)
     })?;
+    let written = local.block_on_within(&what, timeout, task)?;
     match written {
         Ok(true) => Ok(()),
         Ok(false) => Err(ImageError::ExportStopped),
@@ -733,11 +769,7 @@ fn load(
     timeout: Duration,
 ) -> Result<u64, ImageError> {
     let total = export.bytes_for(send) + 1024;
-    let shown = {
-        let env = env();
-        !env.parallel && env.output.running
-    };
-    let bar = if shown {
+    let bar = if env().output.running {
         byte_bar(Some(total), &format!("pushing {}", export.name))
     } else {
         indicatif::ProgressBar::hidden()
@@ -937,6 +969,35 @@ mod tests {
             ["dfab-push-fresh.tar", "dfab-push-live.tar", "other.tar"]
         );
         drop(held);
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_refused_at_its_limit() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let bomb = dir.path().join("bomb.tar.gz");
+        let mut gzip = flate2::write::GzEncoder::new(
+            File::create(&bomb).unwrap(),
+            flate2::Compression::best(),
+        );
+        for _ in 0..128 {
+            gzip.write_all(&[0u8; 1 << 20]).unwrap();
+        }
+        gzip.finish().unwrap();
+        let size = std::fs::metadata(&bomb).unwrap().len();
+        let mut spool = tempfile::tempfile().unwrap();
+        let error = copy_tarball_within(&bomb, &mut spool, 1 << 20)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            format!(
+                "'{}' is not an image tarball: unzipped it is more than {} bytes (1000 times its size and 1 MiB more)",
+                bomb.display(),
+                size * 1000 + (1 << 20)
+            )
+        );
+        assert!(spool.metadata().unwrap().len() <= size * 1000 + (1 << 20) + 1);
     }
 
     #[test]

@@ -16,13 +16,13 @@ pub enum Stream {
 /// Writes text in one call under the stream's lock, so lines from parallel workers never mix.
 pub(crate) fn write(stream: Stream, text: &str) {
     // A closed pipe (`dfab --list | head`) must not turn into a panic; the text is simply dropped.
-    let _written = match stream {
+    let _written = super::progress::above_bars(|| match stream {
         Stream::Stdout => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes()).and_then(|()| out.flush())
         }
         Stream::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
-    };
+    });
 }
 
 /// Set when a task of the run prints JSON (`format=json`): then stdout holds only the JSON, and the runner's own

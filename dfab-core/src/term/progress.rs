@@ -1,11 +1,32 @@
-//! Progress bars for bytes moved, drawn on stderr.
+//! Progress bars for bytes moved, drawn together on stderr.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::env::env;
+
+/// Every bar of the run, drawn as one block: parallel hosts each keep their own line, and the lines the run prints
+/// pass above the block instead of through it.
+fn bars() -> &'static MultiProgress {
+    static BARS: OnceLock<MultiProgress> = OnceLock::new();
+    BARS.get_or_init(MultiProgress::new)
+}
+
+/// Runs `print` with the bars taken off the terminal, then draws them again below what it printed.
+pub(crate) fn above_bars<R>(print: impl FnOnce() -> R) -> R {
+    bars().suspend(print)
+}
+
+/// The label of a bar: in a parallel run, prefixed with the host it is for, as the run's lines are.
+pub(crate) fn bar_label(label: &str) -> String {
+    let env = env();
+    match (env.parallel, env.host_string.as_deref()) {
+        (true, Some(host)) => format!("[{host}] {label}"),
+        _ => label.to_owned(),
+    }
+}
 
 /// A bar for `total` bytes, or with no total known, a counter of bytes and rate; indicatif hides it when stderr is
 /// not a terminal.
@@ -23,12 +44,12 @@ pub(crate) fn byte_bar(total: Option<u64>, label: &str) -> ProgressBar {
     if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style.progress_chars("=> "));
     }
-    bar.set_message(label.to_owned());
-    bar
+    bar.set_message(bar_label(label));
+    bars().add(bar)
 }
 
 /// A bar that follows a byte counter another thread advances (an SSH transfer's), until dropped: on a terminal
-/// only, not under `--hide running`, and not in parallel runs (whose output stays whole lines).
+/// only, and not under `--hide running`.
 pub(crate) struct CounterBar {
     done: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -43,7 +64,7 @@ impl CounterBar {
     ) -> Option<CounterBar> {
         use std::io::IsTerminal;
         let env = env();
-        if env.parallel || !env.output.running || !std::io::stderr().is_terminal() {
+        if !env.output.running || !std::io::stderr().is_terminal() {
             return None;
         }
         let bar = byte_bar(total, label);
