@@ -6,11 +6,12 @@ use bollard::auth::DockerCredentials;
 use bollard::models::CreateImageInfo;
 use bollard::query_parameters::CreateImageOptions;
 use futures_util::StreamExt;
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::docker::{DockerClient, DockerError};
+use crate::docker::{split_tag, DockerClient, DockerError};
 use crate::env::Env;
 use crate::map::ClientConfig;
+use crate::term::add_bar;
 
 /// Pulls `image` (`repository[:tag]`) on the client's engine, logging in when the client (or else the env) has
 /// credentials for its registry, with a bar per layer on a terminal.
@@ -22,6 +23,7 @@ pub(crate) fn pull(
     env: &Env,
 ) -> Result<(), DockerError> {
     let (repository, tag) = split_tag(image);
+    let (repository, tag) = (repository.to_owned(), tag.to_owned());
     let from_env: BTreeMap<String, serde_yaml::Value> = env
         .docker_auth_configs
         .iter()
@@ -54,14 +56,6 @@ pub(crate) fn pull(
             Ok::<_, bollard::errors::Error>(())
         })?
         .map_err(|e| client.explain(what, e))
-}
-
-/// `repository` and `tag` of an image name; a `:` in the registry's port is not a tag.
-fn split_tag(image: &str) -> (String, String) {
-    match image.rsplit_once(':') {
-        Some((repository, tag)) if !tag.contains('/') => (repository.to_owned(), tag.to_owned()),
-        _ => (image.to_owned(), "latest".to_owned()),
-    }
 }
 
 /// The login for `repository` from a client's `auth_configs`, keyed by registry host (`registry.example.com`,
@@ -99,7 +93,6 @@ fn credentials(
 /// The bars of one pull, one per layer, drawn only on a terminal.
 #[derive(Default)]
 struct Layers {
-    bars: MultiProgress,
     layers: HashMap<String, ProgressBar>,
 }
 
@@ -109,9 +102,8 @@ impl Layers {
         let (Some(id), Some(status)) = (&report.id, &report.status) else {
             return;
         };
-        let bars = &self.bars;
         let bar = self.layers.entry(id.clone()).or_insert_with(|| {
-            let bar = bars.add(ProgressBar::new(0));
+            let bar = add_bar(ProgressBar::new(0));
             if let Ok(style) =
                 ProgressStyle::with_template("{prefix} {msg:12} [{bar:30}] {bytes}/{total_bytes}")
             {
@@ -143,19 +135,6 @@ mod tests {
 
     fn configs(yaml: &str) -> BTreeMap<String, serde_yaml::Value> {
         serde_yaml::from_str(yaml).expect("auth_configs")
-    }
-
-    #[test]
-    fn tags_and_registry_ports() {
-        assert_eq!(split_tag("nginx"), ("nginx".into(), "latest".into()));
-        assert_eq!(
-            split_tag("registry:5000/app:1.2"),
-            ("registry:5000/app".into(), "1.2".into())
-        );
-        assert_eq!(
-            split_tag("registry:5000/app"),
-            ("registry:5000/app".into(), "latest".into())
-        );
     }
 
     #[test]

@@ -24,5 +24,5 @@ pub use errors::DockerError;
 pub use image_error::ImageError;
 pub use local_tunnel::{local_tunnel, LocalTunnel};
 pub use maintenance::{ContainerRef, RemovedAll};
-pub(crate) use push::describe as describe_push;
+pub(crate) use push::{describe as describe_push, split_tag};
 pub use push::{push_image_to_host, release_exports, PushOptions, PushReport};

@@ -4,4 +4,4 @@ pub mod output;
 mod progress;
 pub mod prompt;
 
-pub(crate) use progress::{byte_bar, CounterBar};
+pub(crate) use progress::{add_bar, byte_bar, CounterBar};

@@ -14,13 +14,18 @@ fn bars() -> &'static MultiProgress {
     BARS.get_or_init(MultiProgress::new)
 }
 
+/// Draws `bar` with the run's other bars.
+pub(crate) fn add_bar(bar: ProgressBar) -> ProgressBar {
+    bars().add(bar)
+}
+
 /// Runs `print` with the bars taken off the terminal, then draws them again below what it printed.
 pub(crate) fn above_bars<R>(print: impl FnOnce() -> R) -> R {
     bars().suspend(print)
 }
 
 /// The label of a bar: in a parallel run, prefixed with the host it is for, as the run's lines are.
-pub(crate) fn bar_label(label: &str) -> String {
+fn bar_label(label: &str) -> String {
     let env = env();
     match (env.parallel, env.host_string.as_deref()) {
         (true, Some(host)) => format!("[{host}] {label}"),
@@ -45,7 +50,7 @@ pub(crate) fn byte_bar(total: Option<u64>, label: &str) -> ProgressBar {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(bar_label(label));
-    bars().add(bar)
+    add_bar(bar)
 }
 
 /// A bar that follows a byte counter another thread advances (an SSH transfer's), until dropped: on a terminal
