@@ -512,6 +512,25 @@ fn build_from_a_directory_then_push() {
     assert_eq!(id(Some(e1), BUILT), id(None, BUILT), "{pushed}");
     docker(Some(e1), &["rmi", "-f", BUILT]);
     docker(None, &["rmi", "-f", BUILT]);
+
+    // Built on a host's engine through the tunnel: the image is made there, and the local engine has no such tag.
+    let e3 = t.engines[2].as_str();
+    const REMOTE: &str = "dfab-push-test/built-remote:1";
+    docker(Some(e3), &["rmi", "-f", REMOTE]);
+    let args = to_engine(&t, t.port, e3);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    dfab()
+        .args(&args)
+        .args(&[&format!("docker.build_image:{path},tag={REMOTE}")])
+        .stdout_has(&format!(
+            "[root@127.0.0.1:{}] out: Step 4/4 : RUN echo $GREETING > /greeting\n",
+            t.port
+        ))
+        .stdout_has(&format!("Built {REMOTE} ("))
+        .run();
+    assert!(id(Some(e3), REMOTE).is_some(), "built on the host's engine");
+    assert_eq!(id(None, REMOTE), None, "not on the local engine");
+    docker(Some(e3), &["rmi", "-f", REMOTE]);
 }
 
 /// On a terminal, a parallel push draws one bar per host, labelled like the host's lines, and the lines pass above

@@ -42,10 +42,6 @@ pub enum ImageError {
         /// The image asked for.
         image: String,
     },
-    /// The push stopped the export it no longer needed (the host had the image, or could not be reached); never
-    /// reported, as the push returns what made it stop.
-    #[error("the export was stopped: the push no longer needed it")]
-    ExportStopped,
     /// The image is not on the local engine.
     #[error("the local engine has no image '{0}' (build or pull it first)")]
     NoLocalImage(String),

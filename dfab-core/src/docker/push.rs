@@ -72,12 +72,11 @@ pub fn release_exports() {
 }
 
 /// The export of `image` (from `source`, a tarball, or else the local engine), made on first use in the run (then
-/// the second value is true); the local export may take `timeout`, and stops with an error once `unwanted` is set.
+/// the second value is true); the local export may take `timeout`.
 fn export(
     image: &str,
     source: Option<&Path>,
     timeout: Duration,
-    unwanted: &tokio::sync::watch::Receiver<bool>,
 ) -> Result<(Arc<Export>, bool), ImageError> {
     let key = format!(
         "{image}\0{}",
@@ -91,10 +90,7 @@ fn export(
     if let Some((_, found)) = exports.iter().find(|(k, _)| *k == key) {
         return Ok((Arc::clone(found), false));
     }
-    if *unwanted.borrow() {
-        return Err(ImageError::ExportStopped);
-    }
-    let made = Arc::new(make_export(image, source, timeout, unwanted)?);
+    let made = Arc::new(make_export(image, source, timeout)?);
     exports.push((key, Arc::clone(&made)));
     Ok((made, true))
 }
@@ -142,7 +138,6 @@ fn make_export(
     image: &str,
     source: Option<&Path>,
     timeout: Duration,
-    unwanted: &tokio::sync::watch::Receiver<bool>,
 ) -> Result<Export, ImageError> {
     let start = Instant::now();
     // Created exclusively under an unpredictable name, readable by this user only.
@@ -161,7 +156,7 @@ fn make_export(
         Some(path) => copy_tarball(path, file.as_file_mut())?,
         None => {
             let path = file.path().to_owned();
-            export_local(image, file.as_file_mut(), &path, timeout, unwanted)?
+            export_local(image, file.as_file_mut(), &path, timeout)?
         }
     }
     let mut export = index(image, file, source)?;
@@ -219,21 +214,18 @@ const GZIP_RATIO_LIMIT: u64 = 1000;
 /// What a gzipped image tarball may expand to whatever its size.
 const GZIP_SLACK: u64 = 1 << 30;
 
-/// Streams `GET /images/{image}/get` from the local engine into the spool file at `path`, for at most `timeout`
-/// and until `unwanted` is set.
+/// Streams `GET /images/{image}/get` from the local engine into the spool file at `path`, for at most `timeout`.
 fn export_local(
     image: &str,
     spool: &mut File,
     path: &Path,
     timeout: Duration,
-    unwanted: &tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), ImageError> {
     let local = local_client()?;
     let docker = local.docker();
     let what = format!("exporting {image}");
     let target = spool.try_clone().map_err(ImageError::file("write", path))?;
     let name = image.to_owned();
-    let mut unwanted = unwanted.clone();
     // Run on one of the runtime's threads, where the connection's reads wake it without a hop to another thread:
     // the stream comes in thousands of small chunks, and the hops doubled the time it took to take them in.
     let task = runtime::spawn(async move {
@@ -242,23 +234,15 @@ fn export_local(
         // hand each chunk to a blocking thread.
         let mut out = std::io::BufWriter::with_capacity(CHUNK, target);
         let mut stream = docker.export_image(&name);
-        loop {
-            // The engine sends nothing until it has gathered the whole image, so the wait is what gets cut short.
-            let stopped = std::pin::pin!(unwanted.wait_for(|unwanted| *unwanted));
-            let chunk = match futures_util::future::select(stream.next(), stopped).await {
-                futures_util::future::Either::Left((chunk, _)) => chunk,
-                futures_util::future::Either::Right(_) => return Ok(false),
-            };
-            let Some(chunk) = chunk else { break };
+        while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(Ok)?;
             out.write_all(&chunk).map_err(Err)?;
         }
-        out.flush().map_err(Err).map(|()| true)
+        out.flush().map_err(Err)
     })?;
     let written = local.block_on_within(&what, timeout, task)?;
     match written {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(ImageError::ExportStopped),
+        Ok(()) => Ok(()),
         Err(Ok(e)) => match local.explain(&what, e) {
             DockerError::Api { status: 404, .. } => Err(ImageError::NoLocalImage(image.to_owned())),
             other => Err(other.into()),
@@ -538,30 +522,6 @@ pub struct PushReport {
     pub dry_run: bool,
 }
 
-/// What a push found on the host before sending anything.
-enum HostState {
-    /// The host has the local image (its ID and its tags on the local engine): it needs only its tags.
-    Has(DockerClient, String, Vec<String>),
-    /// The host lacks it: the chains of the layers it holds, and whether it keeps images in containerd.
-    Lacks(DockerClient, HashSet<String>, bool),
-}
-
-/// Connects to the current host and finds what it holds: whether it has the local image `local_id`, and if not
-/// its layers.
-fn host_state(
-    local: Option<&(String, Vec<String>)>,
-    timeout: Duration,
-) -> Result<HostState, ImageError> {
-    let client = docker_client()?.with_timeout(timeout);
-    if let Some((id, own)) = local {
-        if image_id(&client, id)?.is_some() {
-            return Ok(HostState::Has(client, id.clone(), own.clone()));
-        }
-    }
-    let (held, containerd) = inventory(&client)?;
-    Ok(HostState::Lacks(client, held, containerd))
-}
-
 /// Pushes `image` from the local engine (or `options.source`) to the current host's engine, sending only the layers
 /// it lacks, and tags it there once its ID is checked. The export is kept for the run's other hosts: a program that
 /// calls this outside the runner calls [`release_exports`] when it is done.
@@ -580,27 +540,12 @@ pub fn push_image_to_host(image: &str, options: &PushOptions) -> Result<PushRepo
                 .ok_or_else(|| ImageError::NoLocalImage(image.to_owned()))?,
         ),
     };
-    // The export starts before the host is reached: a push that needs it pays for the connection and the host's
-    // inventory while the local engine exports (the longer of the two), and one that finds the image on the host
-    // stops it at once.
-    let (stop, unwanted) = tokio::sync::watch::channel(false);
-    let snapshot = env();
-    let (state, exported) = std::thread::scope(|scope| {
-        let exporting = scope.spawn(|| {
-            crate::env::replace_env(snapshot);
-            export(image, options.source.as_deref(), options.timeout, &unwanted)
-        });
-        let state = host_state(local.as_ref(), options.timeout);
-        if !matches!(state, Ok(HostState::Lacks(..))) {
-            stop.send_replace(true);
-        }
-        let exported = exporting
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (state, exported)
-    });
-    let (client, held, containerd) = match state? {
-        HostState::Has(client, id, own) => {
+    let client = docker_client()?.with_timeout(options.timeout);
+    // A host that has the local image already needs no export at all, only its tags. The export is not started
+    // before this is known: the engine goes on gathering an export after its client has gone, so one begun in
+    // vain would load the local disk for as long as a real one.
+    if let Some((id, own)) = local {
+        if image_id(&client, &id)?.is_some() {
             let tags = tags(&own);
             if !options.dry_run {
                 for tag in &tags {
@@ -620,8 +565,18 @@ pub fn push_image_to_host(image: &str, options: &PushOptions) -> Result<PushRepo
                 dry_run: options.dry_run,
             });
         }
-        HostState::Lacks(client, held, containerd) => (client, held, containerd),
-    };
+    }
+    // The host's inventory is taken while the image is exported: the push needs both, and the export (hundreds of
+    // megabytes from the local engine) is the longer, so the host's round trips cost nothing.
+    let (exported, inventory) = std::thread::scope(|scope| {
+        let inventory = scope.spawn(|| inventory(&client));
+        let exported = export(image, options.source.as_deref(), options.timeout);
+        let inventory = inventory
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (exported, inventory)
+    });
+    let (held, containerd) = inventory?;
     let (export, fresh) = exported?;
     if fresh {
         let size = export.bytes_for(&vec![true; export.layers.len()]);
