@@ -4,21 +4,7 @@ use std::process::Command;
 
 use dfab_core::docker::{push_image_to_host, BuildOptions, DockerFile, PushOptions};
 use dfab_core::env::env_mut;
-
-fn image_id(engine: Option<&str>, image: &str) -> Option<String> {
-    let mut command = Command::new("docker");
-    if let Some(engine) = engine {
-        command.args(["-H", engine]);
-    }
-    let output = command
-        .args(["image", "inspect", "-f", "{{.Id}}", image])
-        .output()
-        .expect("docker");
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
+use dfab_test_support::image_id;
 
 #[test]
 fn a_generated_dockerfile_builds_locally_and_pushes_to_another_engine() {

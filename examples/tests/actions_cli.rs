@@ -17,8 +17,7 @@ web:\n  image: /dfabtest-web:latest\n  uses: sock\n  links: app.a\n  attaches: l
 \x20 create_options: {command: \"/bin/sleep 600\"}\n  networks: [back]\n";
 
 fn docker(args: &[&str]) -> String {
-    let output = Command::new("docker").args(args).output().expect("docker");
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    dfab_test_support::docker(None, args).1
 }
 
 /// Options for running as root through the test sshd with `set` as the `--set` value.

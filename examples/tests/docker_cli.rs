@@ -20,11 +20,7 @@ fn engine() -> Option<(TestEnv, MutexGuard<'static, ()>)> {
 }
 
 fn docker(args: &[&str]) -> String {
-    let output = Command::new("docker")
-        .args(args)
-        .output()
-        .expect("the docker command line");
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    dfab_test_support::docker(None, args).1
 }
 
 fn free_port() -> u16 {

@@ -5,28 +5,13 @@
 use std::path::Path;
 use std::process::Command;
 
-use dfab_test_support::{Cutter, TestEnv};
+use dfab_test_support::{docker, image_id, Cutter, TestEnv};
 use serde_json::Value;
 
 use crate::dfab;
 
 const BASE: &str = "dfab-push-test/base:1";
 const APP: &str = "dfab-push-test/app:2";
-
-fn docker(engine: Option<&str>, args: &[&str]) -> (bool, String) {
-    let mut command = Command::new("docker");
-    if let Some(engine) = engine {
-        command.args(["-H", engine]);
-    }
-    let output = command
-        .args(args)
-        .output()
-        .expect("the docker command line");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).trim().to_owned(),
-    )
-}
 
 /// Builds two images on the local engine: `base`, a layer of `base_mb` MB on busybox, and `app`, a layer of
 /// `app_mb` MB on that.
@@ -70,11 +55,6 @@ fn push(t: &TestEnv, cache: &Path, engine: &str, image: &str) -> Value {
     serde_json::from_str(stdout.lines().next().unwrap_or_default()).expect("a JSON report")
 }
 
-fn id(engine: Option<&str>, image: &str) -> Option<String> {
-    let (found, id) = docker(engine, &["image", "inspect", "-f", "{{.Id}}", image]);
-    found.then_some(id)
-}
-
 #[test]
 fn push_sends_only_the_layers_each_engine_lacks() {
     let Some(t) = dfab_test_support::test_env() else {
@@ -116,7 +96,7 @@ fn push_sends_only_the_layers_each_engine_lacks() {
             t.port
         ))
         .run();
-    assert_eq!(id(Some(e1), BASE), None);
+    assert_eq!(image_id(Some(e1), BASE), None);
 
     // The first push sends the 100 MB layer (busybox's is there already), the second nothing.
     let first = push(&t, cache.path(), e1, BASE);
@@ -124,7 +104,7 @@ fn push_sends_only_the_layers_each_engine_lacks() {
     assert_eq!(first["layers_skipped"], 1, "{first}");
     let bytes = first["bytes_sent"].as_u64().expect("bytes");
     assert!((100 * MB..101 * MB).contains(&bytes), "{first}");
-    assert_eq!(id(Some(e1), BASE), id(None, BASE));
+    assert_eq!(image_id(Some(e1), BASE), image_id(None, BASE));
     assert_eq!(
         spooled(),
         Vec::<String>::new(),
@@ -139,7 +119,7 @@ fn push_sends_only_the_layers_each_engine_lacks() {
     assert_eq!(change["layers_skipped"], 2, "{change}");
     let bytes = change["bytes_sent"].as_u64().expect("bytes");
     assert!(bytes <= 5 * MB * 101 / 100, "{change}");
-    assert_eq!(id(Some(e1), APP), id(None, APP));
+    assert_eq!(image_id(Some(e1), APP), image_id(None, APP));
 
     // The other engine lacks the base too: it gets both layers, and nothing lands on the first engine's behalf.
     let other = push(&t, cache.path(), e2, APP);
@@ -148,9 +128,9 @@ fn push_sends_only_the_layers_each_engine_lacks() {
         other["bytes_sent"].as_u64().expect("bytes") > 105 * MB,
         "{other}"
     );
-    assert_eq!(id(Some(e2), APP), id(None, APP));
+    assert_eq!(image_id(Some(e2), APP), image_id(None, APP));
     assert_eq!(
-        id(Some(e2), BASE),
+        image_id(Some(e2), BASE),
         None,
         "only the image asked for is tagged"
     );
@@ -167,9 +147,13 @@ fn push_sends_only_the_layers_each_engine_lacks() {
         .args(&[&format!("docker.push_image:{APP}")])
         .run_any_status();
     assert_ne!(status, 0, "the cut push fails");
-    assert_eq!(id(Some(e2), APP), None, "an interrupted push leaves no tag");
+    assert_eq!(
+        image_id(Some(e2), APP),
+        None,
+        "an interrupted push leaves no tag"
+    );
     let rerun = push(&t, cache.path(), e2, APP);
-    assert_eq!(id(Some(e2), APP), id(None, APP), "{rerun}");
+    assert_eq!(image_id(Some(e2), APP), image_id(None, APP), "{rerun}");
     assert_eq!(spooled(), Vec::<String>::new(), "no spool is left behind");
 
     for engine in [Some(e1.as_str()), Some(e2.as_str()), None] {
@@ -287,7 +271,7 @@ fn push_from_a_saved_tarball_in_either_layout() {
         report["bytes_sent"].as_u64().expect("bytes") < 1024 * 1024 * 11 / 10,
         "{report}"
     );
-    assert_eq!(id(Some(e3), OCI_APP), id(None, OCI_APP));
+    assert_eq!(image_id(Some(e3), OCI_APP), image_id(None, OCI_APP));
 
     // The legacy tarball with another tag: the image is there, so nothing is sent and it gets the tag asked for.
     let renamed = dfab()
@@ -301,7 +285,7 @@ fn push_from_a_saved_tarball_in_either_layout() {
     let report: Value =
         serde_json::from_str(renamed.lines().next().unwrap_or_default()).expect("a JSON report");
     assert_eq!(report["bytes_sent"], 0, "{report}");
-    assert_eq!(id(Some(e3), RENAMED), id(None, OCI_APP));
+    assert_eq!(image_id(Some(e3), RENAMED), image_id(None, OCI_APP));
 
     for engine in [Some(e3.as_str()), None] {
         docker(engine, &["rmi", "-f", OCI_APP, OCI_BASE, RENAMED]);
@@ -408,7 +392,7 @@ fn maps_push_their_images_to_each_clients_engine() {
         .args(&login)
         .args(&["actions.startup:pushsite,__all__,push_images=true", "-P"])
         .run();
-    let local = id(None, SITE).expect("the local image");
+    let local = image_id(None, SITE).expect("the local image");
     assert_eq!(
         containers(e1, "pushsite."),
         vec![("pushsite.front".to_owned(), local.clone())]
@@ -419,7 +403,7 @@ fn maps_push_their_images_to_each_clients_engine() {
     );
     // A new build: update sends its layer and recreates both containers from it, each on its own engine.
     build("two");
-    let rebuilt = id(None, SITE).expect("the rebuilt image");
+    let rebuilt = image_id(None, SITE).expect("the rebuilt image");
     assert_ne!(rebuilt, local);
     let output = dfab()
         .args(&login)
@@ -509,7 +493,7 @@ fn build_from_a_directory_then_push() {
     docker(Some(e1), &["rmi", "-f", BUILT]);
     let cache = tempfile::tempdir().expect("cache directory");
     let pushed = push(&t, cache.path(), e1, BUILT);
-    assert_eq!(id(Some(e1), BUILT), id(None, BUILT), "{pushed}");
+    assert_eq!(image_id(Some(e1), BUILT), image_id(None, BUILT), "{pushed}");
     docker(Some(e1), &["rmi", "-f", BUILT]);
     docker(None, &["rmi", "-f", BUILT]);
 
@@ -528,8 +512,11 @@ fn build_from_a_directory_then_push() {
         ))
         .stdout_has(&format!("Built {REMOTE} ("))
         .run();
-    assert!(id(Some(e3), REMOTE).is_some(), "built on the host's engine");
-    assert_eq!(id(None, REMOTE), None, "not on the local engine");
+    assert!(
+        image_id(Some(e3), REMOTE).is_some(),
+        "built on the host's engine"
+    );
+    assert_eq!(image_id(None, REMOTE), None, "not on the local engine");
     docker(Some(e3), &["rmi", "-f", REMOTE]);
 }
 
@@ -628,6 +615,11 @@ fn parallel_pushes_draw_a_bar_per_host_on_a_terminal() {
             whole.ends_with(" s") && !whole.contains('\u{1b}'),
             "a bar broke into the line: {whole:?}"
         );
+    }
+
+    let local = image_id(None, BARS);
+    for engine in [e1, e3] {
+        assert_eq!(image_id(Some(engine), BARS), local, "pushed to {engine}");
     }
 
     // Without a terminal: the same lines, no bar.

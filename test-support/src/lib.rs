@@ -1,13 +1,16 @@
 //! What dfab's test suites share: the test environment that `scripts/test-env` starts ([`TestEnv`]), the builder
-//! for end-to-end runs of a fabfile binary ([`Test`]), and a proxy that cuts SSH connections on cue ([`cut_at`]), and output kept in snapshot files ([`assert_snapshot`]).
+//! for end-to-end runs of a fabfile binary ([`Test`]), a proxy that cuts SSH connections on cue ([`cut_at`]), output
+//! kept in snapshot files ([`assert_snapshot`]), and the docker command line ([`docker`], [`image_id`]).
 
 mod cut;
+mod docker;
 mod snapshot;
 mod test;
 mod test_env;
 mod turns;
 
 pub use cut::{cut_at, Cut, Cutter};
+pub use docker::{docker, image_id};
 pub use snapshot::assert_snapshot;
 pub use test::{abort, Test};
 pub use test_env::{test_env, TestEnv};

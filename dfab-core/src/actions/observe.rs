@@ -167,14 +167,7 @@ impl Observed {
                     .and_then(|i| i.id);
                 image_ids.insert(image.clone(), id);
             }
-            let target = name.clone();
-            let live = client.call("inspecting a container", |d| async move {
-                d.inspect_container(
-                    &target,
-                    None::<bollard::query_parameters::InspectContainerOptions>,
-                )
-                .await
-            })?;
+            let live = inspect_container(client, &name)?;
             let image_id = image_ids.get(&image).cloned().flatten();
             let settings = map.container(config).cloned().unwrap_or_default();
             let persistent = settings.persistent == Some(true);
@@ -243,14 +236,7 @@ impl Observed {
                 Some(format!("it belongs to the Compose project '{project}'"))
             } else {
                 let wanted = graph.image(item);
-                let target = name.clone();
-                let live = client.call("inspecting a container", |d| async move {
-                    d.inspect_container(
-                        &target,
-                        None::<bollard::query_parameters::InspectContainerOptions>,
-                    )
-                    .await
-                })?;
+                let live = inspect_container(client, &name)?;
                 let image = live.config.and_then(|c| c.image).unwrap_or_default();
                 (image != wanted).then(|| {
                     format!("it was made from image '{image}', not '{wanted}', and has no {OWNER_LABEL} label")
@@ -421,6 +407,21 @@ fn exit_code(status: &str) -> i64 {
         .and_then(|(_, rest)| rest.split_once(')'))
         .and_then(|(code, _)| code.parse().ok())
         .unwrap_or(0)
+}
+
+/// The engine's description of the container `name`.
+fn inspect_container(
+    client: &DockerClient,
+    name: &str,
+) -> Result<bollard::models::ContainerInspectResponse, DockerError> {
+    let name = name.to_owned();
+    client.call("inspecting a container", |d| async move {
+        d.inspect_container(
+            &name,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+    })
 }
 
 #[cfg(test)]

@@ -156,6 +156,21 @@ impl DockerClient {
         block_on(call(self.docker.clone()))?.map_err(|e| self.explain(what, e))
     }
 
+    /// The engine's description of the image `name` (a name or an ID), or `None` when it has no such image; `what`
+    /// names the lookup in errors.
+    pub fn find_image(
+        &self,
+        what: &str,
+        name: &str,
+    ) -> Result<Option<bollard::models::ImageInspect>, DockerError> {
+        let name = name.to_owned();
+        match self.call(what, |d| async move { d.inspect_image(&name).await }) {
+            Ok(image) => Ok(Some(image)),
+            Err(DockerError::Api { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Like [`call`](Self::call), for calls that change the engine: prints `[host] docker: <what>` first.
     pub fn act<T, F, Fut>(&self, what: &str, call: F) -> Result<T, DockerError>
     where

@@ -323,17 +323,7 @@ fn index(
     let images = manifest
         .as_array()
         .ok_or_else(|| bad("manifest.json is not a list".into()))?;
-    let tags_of = |m: &Value| -> Vec<String> {
-        m["RepoTags"]
-            .as_array()
-            .map(|t| {
-                t.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let tags_of = |m: &Value| strings(&m["RepoTags"]);
     let chosen = match images.len() {
         0 => return Err(bad("manifest.json names no image".into())),
         1 => &images[0],
@@ -359,19 +349,8 @@ fn index(
     let id = format!("sha256:{}", hex(&Sha256::digest(&config_bytes)));
     let config: Value = serde_json::from_slice(&config_bytes)
         .map_err(|e| bad(format!("its config is not JSON: {e}")))?;
-    let diff_ids: Vec<String> = config["rootfs"]["diff_ids"]
-        .as_array()
-        .map(|d| {
-            d.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    let layer_paths: Vec<&str> = chosen["Layers"]
-        .as_array()
-        .map(|l| l.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let diff_ids = strings(&config["rootfs"]["diff_ids"]);
+    let layer_paths = strings(&chosen["Layers"]);
     if layer_paths.len() != diff_ids.len() {
         return Err(bad(format!(
             "its manifest lists {} layers and its config {}",
@@ -406,6 +385,19 @@ fn index(
         layers,
         seconds: 0.0,
     })
+}
+
+/// The strings of a JSON list (none when it is not a list).
+fn strings(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -663,26 +655,16 @@ fn local_image(
     local: &DockerClient,
     image: &str,
 ) -> Result<Option<(String, Vec<String>)>, DockerError> {
-    let target = image.to_owned();
-    match local.call("inspecting the local image", |d| async move {
-        d.inspect_image(&target).await
-    }) {
-        Ok(found) => Ok(found.id.map(|id| (id, found.repo_tags.unwrap_or_default()))),
-        Err(DockerError::Api { status: 404, .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
+    Ok(local
+        .find_image("inspecting the local image", image)?
+        .and_then(|found| found.id.map(|id| (id, found.repo_tags.unwrap_or_default()))))
 }
 
 /// The ID of the image `id` on the host, if it has it.
 fn image_id(client: &DockerClient, id: &str) -> Result<Option<String>, DockerError> {
-    let target = id.to_owned();
-    match client.call("inspecting the pushed image", |d| async move {
-        d.inspect_image(&target).await
-    }) {
-        Ok(image) => Ok(image.id),
-        Err(DockerError::Api { status: 404, .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
+    Ok(client
+        .find_image("inspecting the pushed image", id)?
+        .and_then(|image| image.id))
 }
 
 /// Gives the image `id` the tag `name` (`repo[:tag]`, `latest` when none) on the host.

@@ -30,15 +30,12 @@ pub fn save_image_file(image: &str, filename: Option<&str>) -> anyhow::Result<Pa
             .unwrap_or_else(|| default_file_name(image)),
     );
     let client = docker_client()?;
-    let name = image.to_owned();
-    client
-        .call(&format!("inspecting image {image}"), |d| async move {
-            d.inspect_image(&name).await
-        })
-        .map_err(|e| match e.status() {
-            Some(404) => anyhow!("image '{image}' does not exist on {}", client.host()),
-            _ => e.into(),
-        })?;
+    if client
+        .find_image(&format!("inspecting image {image}"), image)?
+        .is_none()
+    {
+        bail!("image '{image}' does not exist on {}", client.host());
+    }
     let Some(host) = env().host_string.clone() else {
         let command = format!(
             "docker save {} | gzip > {}",
@@ -245,12 +242,9 @@ fn after_drop(filename: &Path, dropped: DockerError) -> anyhow::Result<Vec<Strin
     };
     let (mut have, mut lack) = (Vec::new(), Vec::new());
     for tag in &tags {
-        let name = tag.clone();
-        match client.call("inspecting an image", |d| async move {
-            d.inspect_image(&name).await
-        }) {
-            Ok(_) => have.push(tag.clone()),
-            Err(DockerError::Api { status: 404, .. }) => lack.push(tag.clone()),
+        match client.find_image("inspecting an image", tag) {
+            Ok(Some(_)) => have.push(tag.clone()),
+            Ok(None) => lack.push(tag.clone()),
             Err(e) => {
                 return Err(anyhow!(
                     "{dropped}; checking the engine's images after reconnecting failed: {e}"
