@@ -131,3 +131,94 @@ fn an_upload_slower_than_its_timeout_is_cut_off() {
         format!("loading {} on {host} timed out after 1 s", tar.display())
     );
 }
+
+/// Every request carries the API version in its path: the pin when one is set (from the negotiation on), else the
+/// lower of dfab's newest and the engine's; a pin outside the engine's range is one line naming both ranges. On
+/// the old engine and both current ones, through a proxy that records what reaches the engine.
+#[test]
+fn every_request_carries_the_pinned_or_negotiated_api_version() {
+    let Some((t, _turn)) = serial() else { return };
+    let connect = |url: &str, pin: Option<&str>| {
+        let (url, pin) = (url.to_owned(), pin.map(str::to_owned));
+        dfab_core::env::env_mut(move |e| {
+            e.host_string = None;
+            e.docker_base_url = Some(url);
+            e.docker_api_version = pin;
+        });
+        dfab_core::docker::DockerClient::connect(&dfab_core::env::env())
+    };
+    let touch = |client: &dfab_core::docker::DockerClient| {
+        client
+            .call("listing containers", |d| async move {
+                d.list_containers(None::<bollard::query_parameters::ListContainersOptions>)
+                    .await
+            })
+            .expect("containers");
+        client
+            .find_image("inspecting the image", &t.image)
+            .expect("inspect")
+            .expect("the test image");
+    };
+    for engine in &t.matrix {
+        let proxy = dfab_test_support::RecordingProxy::start(&engine.url);
+        let newest = if engine.label == "20.10" {
+            "1.41"
+        } else {
+            "1.51"
+        };
+        // Unpinned: the negotiation itself is unversioned, everything after it at the settled version.
+        let client = connect(&proxy.url(), None).expect("an unpinned client");
+        assert_eq!(
+            client.api_version(),
+            newest,
+            "negotiated on {}",
+            engine.label
+        );
+        touch(&client);
+        let requests = proxy.requests();
+        assert_eq!(requests[0], "GET /version", "on {}", engine.label);
+        assert!(requests.len() >= 3, "{requests:?}");
+        for request in &requests[1..] {
+            assert!(
+                request.contains(&format!(" /v{newest}/")),
+                "{request} on {} without /v{newest}/ in {requests:?}",
+                engine.label
+            );
+        }
+        // Pinned: every request, the negotiation too.
+        proxy.clear();
+        let client = connect(&proxy.url(), Some("1.41")).expect("a pinned client");
+        assert_eq!(client.api_version(), "1.41");
+        touch(&client);
+        let requests = proxy.requests();
+        assert!(requests.len() >= 3, "{requests:?}");
+        for request in &requests {
+            assert!(
+                request.contains(" /v1.41/"),
+                "{request} on {} without /v1.41/ in {requests:?}",
+                engine.label
+            );
+        }
+        // A pin newer than the engine speaks.
+        let oldest = if engine.label == "20.10" {
+            "1.12"
+        } else {
+            "1.24"
+        };
+        let error = connect(&proxy.url(), Some("1.52"))
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            error.as_deref(),
+            Some(format!(
+                "docker_api_version 1.52 is outside the API versions the Docker engine on localhost accepts ({oldest} to {newest}); dfab speaks 1.24 to 1.51 (unset docker_api_version to negotiate)"
+            ).as_str()),
+            "on {}",
+            engine.label
+        );
+    }
+    dfab_core::env::env_mut(|e| {
+        e.docker_base_url = None;
+        e.docker_api_version = None;
+    });
+}

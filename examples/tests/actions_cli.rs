@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use dfab_test_support::{abort, cut_at, Cut, TestEnv};
+use dfab_test_support::{abort, cut_at, Cut, Engine, TestEnv};
 
 use crate::dfab;
 
@@ -65,7 +65,8 @@ impl MapFile {
     }
 }
 
-fn clean() {
+fn clean(engine: Option<&str>) {
+    let docker = |args: &[&str]| dfab_test_support::docker(engine, args).1;
     docker(&[
         "rm",
         "-f",
@@ -100,6 +101,15 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
     let Some(t) = dfab_test_support::test_env() else {
         return;
     };
+    for engine in &t.matrix {
+        startup_update_and_shutdown_on(&t, engine);
+    }
+}
+
+/// The dry run, startup, update and shutdown of [`MAP`] on `engine`, locally and through sshd.
+fn startup_update_and_shutdown_on(t: &TestEnv, engine: &Engine) {
+    let on = |args: &[&str]| dfab_test_support::docker(engine.host(), args).1;
+    let run = || dfab().env("DOCKER_HOST", &engine.url);
     let dir = tempfile::tempdir().expect("temporary directory");
     for sub in ["data", "data-a", "data-b"] {
         std::fs::create_dir_all(dir.path().join(sub)).expect("host directory");
@@ -107,15 +117,38 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
     let map = dir.path().join("dfabtest.yaml");
     std::fs::write(&map, MAP.replace("HOST", &dir.path().display().to_string())).expect("map file");
     let maps = format!("docker_maps={}", map.display());
-    clean();
+    clean(engine.host());
     // The web server has an image of its own, so that retagging it later concerns that container alone.
-    docker(&["tag", "busybox:latest", "dfabtest-web:latest"]);
+    on(&["tag", "busybox:latest", "dfabtest-web:latest"]);
+    let nopasswd = std::process::Command::new("docker")
+        .args(engine.host().map(|h| vec!["-H", h]).unwrap_or_default())
+        .args(["build", "-q", "-t", "dfabtest-nopasswd:latest", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .and_then(|mut build| {
+            use std::io::Write;
+            build
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"FROM busybox:latest\nRUN rm /etc/passwd /etc/group\n")?;
+            build.wait()
+        })
+        .expect("docker build");
+    assert!(
+        nopasswd.success(),
+        "an image without /etc/passwd on {}",
+        engine.label
+    );
 
-    let planned = dfab()
+    let planned = run()
         .args(&["--set", &maps, "actions.startup:dfabtest,web,dry_run=true"])
         .run();
-    let done = dfab()
+    // The volume is prepared from an image without /etc/passwd: the helper runs as 0:0, not as a user name.
+    let done = run()
         .args(&["--set", &maps, "actions.startup:dfabtest,web"])
+        .args(&["--set", "docker_prepare_image=dfabtest-nopasswd:latest"])
         .stdout_has("docker: 6 created, 1 prepared, 3 started in ")
         .run();
     // Items of one dependency level run in parallel, so their lines may interleave; the steps are the same.
@@ -126,7 +159,7 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
         planned_steps, done_steps,
         "the real run follows the dry run"
     );
-    let sequential = dfab()
+    let sequential = run()
         .args(&[
             "--set",
             &maps,
@@ -150,11 +183,11 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
     );
     assert_eq!(steps(&done).len(), 10, "{done}");
     assert_eq!(
-        docker(&["exec", "dfabtest.app.a", "sh", "-c", "echo $MODE"]),
+        on(&["exec", "dfabtest.app.a", "sh", "-c", "echo $MODE"]),
         "prod"
     );
     assert_eq!(
-        docker(&[
+        on(&[
             "exec",
             "dfabtest.web",
             "stat",
@@ -165,14 +198,14 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
         "1000 750",
         "the attached volume was prepared and is shared"
     );
-    dfab()
+    run()
         .args(&["--set", &maps, "actions.startup:dfabtest.web"])
         .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
         .run();
 
     // Update: nothing changed, then an environment value in the map changes; the containers that use or link
     // the recreated ones follow.
-    dfab()
+    run()
         .args(&["--set", &maps, "actions.update:dfabtest,web"])
         .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
         .run();
@@ -183,7 +216,7 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
     )
     .expect("map file");
     // startup leaves a changed container as it is, and says so.
-    dfab()
+    run()
         .args(&["--set", &maps, "actions.startup:dfabtest,web"])
         .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
         .stderr_has(
@@ -191,7 +224,7 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
              it as it is, actions.update replaces it\n",
         )
         .run();
-    let updated = dfab()
+    let updated = run()
         .args(&["--set", &maps, "actions.update:dfabtest,web"])
         .stdout_has("docker: 'dfabtest.app.a' is out of date: environment MODE differs.\n")
         .stdout_has("docker: Creating container 'dfabtest.web' from image 'dfabtest-web:latest'.\n")
@@ -199,38 +232,38 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
         .run();
     assert!(!updated.contains("Creating volume"), "{updated}");
     assert_eq!(
-        docker(&["exec", "dfabtest.app.a", "sh", "-c", "echo $MODE"]),
+        on(&["exec", "dfabtest.app.a", "sh", "-c", "echo $MODE"]),
         "dev"
     );
-    dfab()
+    run()
         .args(&["--set", &maps, "actions.update:dfabtest,web"])
         .stdout("docker: nothing to do in 0.0 s\n\nDone.\n")
         .run();
 
     // Update after the web server's tag moves to a new image: only that container is recreated.
-    docker(&[
+    on(&[
         "commit",
         "--change",
         "ENV REVISION=2",
         "dfabtest.web",
         "dfabtest-web:latest",
     ]);
-    let retagged = dfab()
+    let retagged = run()
         .args(&["--set", &maps, "actions.update:dfabtest,web"])
         .stdout_has("docker: 'dfabtest.web' is out of date: the image changed.\n")
         .stdout_has("docker: 1 created, 1 started, 1 stopped, 1 removed in ")
         .run();
     assert!(!retagged.contains("dfabtest.app"), "{retagged}");
     assert_eq!(
-        docker(&["exec", "dfabtest.web", "sh", "-c", "echo $REVISION"]),
+        on(&["exec", "dfabtest.web", "sh", "-c", "echo $REVISION"]),
         "2"
     );
 
     // Through sshd: a signal, a stop that walks dependents first, a start, and a shutdown of everything.
     let host = format!("root@127.0.0.1:{}", t.port);
-    let ssh = over_ssh(&t, &host, &maps);
+    let ssh = over_ssh(t, &host, &format!("{maps},docker_base_url={}", engine.url));
     let ssh: Vec<&str> = ssh.iter().map(String::as_str).collect();
-    let out = dfab()
+    let out = run()
         .args(&ssh)
         .args(&[
             "actions.kill:dfabtest,app.b,signal=SIGKILL",
@@ -247,32 +280,32 @@ fn startup_follows_its_dry_run_and_shutdown_removes_the_containers() {
         .find("Stopping container 'dfabtest.app.a'")
         .expect("app.a stopped");
     assert!(stop_web < stop_app, "dependents stop first:\n{out}");
-    dfab()
+    run()
         .args(&ssh)
         .args(&["actions.start:dfabtest,web"])
         .stdout_has("Starting container 'dfabtest.app.a'.")
         .stdout_has("Starting container 'dfabtest.web'.")
         .run();
-    dfab()
+    run()
         .args(&ssh)
         .args(&["actions.shutdown:dfabtest,__all__,remove_attached=true"])
         .stdout_has("docker: Removing volume 'dfabtest.sock'.\n")
         .stdout_has("docker: Removing network 'dfabtest.back'.\n")
         .stdout_has("docker: 3 stopped, 6 removed in ")
         .run();
-    assert_eq!(docker(&["ps", "-aq", "--filter", "name=dfabtest."]), "");
+    assert_eq!(on(&["ps", "-aq", "--filter", "name=dfabtest."]), "");
     assert_eq!(
-        docker(&["volume", "ls", "-q", "--filter", "name=dfabtest."]),
+        on(&["volume", "ls", "-q", "--filter", "name=dfabtest."]),
         "",
         "nothing left behind"
     );
     assert_eq!(
-        docker(&["network", "ls", "-q", "--filter", "name=dfabtest."]),
+        on(&["network", "ls", "-q", "--filter", "name=dfabtest."]),
         "",
         "nothing left behind"
     );
-    clean();
-    docker(&["rmi", "dfabtest-web:latest"]);
+    clean(engine.host());
+    on(&["rmi", "dfabtest-web:latest", "dfabtest-nopasswd:latest"]);
 }
 
 /// The README's main job: the example fabfile's own map, with no `--set`, locally and through sshd.

@@ -572,22 +572,37 @@ fn tunnel_errors_say_what_to_do() {
         .run();
 }
 
+/// Through socat on the host, with the version pinned: the command line is shown, and every request that reaches
+/// the engine (through a recording proxy in front of its socket) carries the pinned version.
 #[test]
 fn socat_command_lines_and_a_pinned_api_version() {
     let Some((t, _engine)) = engine() else { return };
     let host = format!("root@127.0.0.1:{}", t.port);
+    let proxy = dfab_test_support::RecordingProxy::start(&t.matrix[0].url);
+    let socket = proxy.url().trim_start_matches("unix://").to_owned();
     dfab()
         .args(&strs(&root(&t)))
         .args(&[
             "--set",
-            "docker_tunnel=socat,socat_quiet=false,docker_api_version=1.30",
+            &format!(
+                "docker_tunnel=socat,socat_quiet=false,docker_api_version=1.30,docker_base_url={}",
+                proxy.url()
+            ),
             "docker.version",
         ])
         .stdout_has(&format!(
-            "[{host}] socat: socat -lp dfab-tunnel -b 262144 STDIO UNIX-CONNECT:/var/run/docker.sock\n"
+            "[{host}] socat: socat -lp dfab-tunnel -b 262144 STDIO UNIX-CONNECT:{socket}\n"
         ))
         .stdout_has("\nApiVersion:")
         .run();
+    let requests = proxy.requests();
+    assert!(requests.len() >= 2, "{requests:?}");
+    for request in &requests {
+        assert!(
+            request.starts_with("GET /v1.30/"),
+            "{request} without /v1.30/ among {requests:?}"
+        );
+    }
 }
 
 /// `auto` asks for a direct channel; a server that forbids them (`AllowStreamLocalForwarding no`) gets socat, with

@@ -1,9 +1,11 @@
 //! What dfab's test suites share: the test environment that `scripts/test-env` starts ([`TestEnv`]), the builder
 //! for end-to-end runs of a fabfile binary ([`Test`]), a proxy that cuts SSH connections on cue ([`cut_at`]), output
-//! kept in snapshot files ([`assert_snapshot`]), and the docker command line ([`docker`], [`image_id`]).
+//! kept in snapshot files ([`assert_snapshot`]), the docker command line ([`docker`], [`image_id`]) and a proxy
+//! that records the requests reaching an engine ([`RecordingProxy`]).
 
 mod cut;
 mod docker;
+mod recording_proxy;
 mod snapshot;
 mod test;
 mod test_env;
@@ -11,6 +13,7 @@ mod turns;
 
 pub use cut::{cut_at, Cut, Cutter};
 pub use docker::{docker, image_id};
+pub use recording_proxy::RecordingProxy;
 pub use snapshot::assert_snapshot;
 pub use test::{abort, Test};
-pub use test_env::{test_env, TestEnv};
+pub use test_env::{test_env, Engine, TestEnv};

@@ -40,6 +40,9 @@ pub struct TestEnv {
     pub image: String,
     /// The extra engines' sockets (`unix:///…`), each with its own data root and bridge, the test image loaded.
     pub engines: Vec<String>,
+    /// The engines every engine-facing suite runs on: the default (Docker 20.10), then Docker 28 with the classic
+    /// image store and with containerd's.
+    pub matrix: Vec<Engine>,
     /// The calling file's turn at the environment, held as long as this value lives.
     _turn: Turn,
 }
@@ -83,8 +86,59 @@ pub fn test_env() -> Option<TestEnv> {
             .split_whitespace()
             .map(str::to_owned)
             .collect(),
+        matrix: matrix(),
         _turn: Turn::take(file),
     })
+}
+
+/// One Docker engine of the test environment.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    /// What it is, for assertion messages: `20.10`, `28 classic`, `28 containerd`.
+    pub label: &'static str,
+    /// Its address, `unix:///…`.
+    pub url: String,
+    /// Whether it keeps images in containerd's image store (image IDs are manifest digests there).
+    pub containerd: bool,
+    /// The network namespace its published ports are in, when not the machine's own.
+    pub netns: Option<String>,
+}
+
+impl Engine {
+    /// The address for `docker -H`, `None` for the default engine.
+    pub fn host(&self) -> Option<&str> {
+        (self.label != DEFAULT_LABEL).then_some(self.url.as_str())
+    }
+}
+
+/// The label of the default engine.
+const DEFAULT_LABEL: &str = "20.10";
+
+fn matrix() -> Vec<Engine> {
+    let namespaces: Vec<String> = var("DFAB_TEST_CURRENT_NETNS")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    vec![
+        Engine {
+            label: DEFAULT_LABEL,
+            url: var("DFAB_TEST_DOCKER_HOST"),
+            containerd: false,
+            netns: None,
+        },
+        Engine {
+            label: "28 classic",
+            url: var("DFAB_TEST_ENGINE_CLASSIC28"),
+            containerd: false,
+            netns: namespaces.first().cloned(),
+        },
+        Engine {
+            label: "28 containerd",
+            url: var("DFAB_TEST_ENGINE_CONTAINERD28"),
+            containerd: true,
+            netns: namespaces.get(1).cloned(),
+        },
+    ]
 }
 
 /// Returns from the test when the environment is missing (after saying why).

@@ -549,7 +549,8 @@ fn prepare_volume(
     let body = bollard::models::ContainerCreateBody {
         image: Some(env.docker_prepare_image.clone()),
         cmd: Some(vec!["sh".into(), "-c".into(), commands.join(" && ")]),
-        user: Some("root".into()),
+        // By number: a helper image need not have /etc/passwd.
+        user: Some("0:0".into()),
         network_disabled: Some(true),
         labels: Some(helper_labels(map, Helper::Prepare)),
         host_config: Some(bollard::models::HostConfig {

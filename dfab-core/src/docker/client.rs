@@ -23,6 +23,13 @@ pub const MINIMUM_API: ClientVersion = ClientVersion {
     minor_version: 24,
 };
 
+/// The newest engine API dfab speaks unpinned (Docker 28.5): the newest it is tested against. A newer engine is
+/// spoken to at this version, as long as it still accepts it.
+pub const NEWEST_API: ClientVersion = ClientVersion {
+    major_version: 1,
+    minor_version: 51,
+};
+
 /// A Docker engine client for one host (or the local engine), the counterpart of docker-fabric's
 /// `docker_fabric()`.
 pub struct DockerClient {
@@ -33,6 +40,8 @@ pub struct DockerClient {
     tunnel: Option<Tunnel>,
     connection: Option<Arc<Connection>>,
     timeout: u64,
+    /// The API version every request's path carries.
+    api: ClientVersion,
 }
 
 impl DockerClient {
@@ -44,7 +53,7 @@ impl DockerClient {
             .as_deref()
             .map(parse_api_version)
             .transpose()?;
-        let version = pinned.as_ref().unwrap_or(bollard::API_DEFAULT_VERSION);
+        let version = pinned.as_ref().unwrap_or(&NEWEST_API);
         let timeout = env.docker_timeout;
         let mut client = match &env.host_string {
             None => {
@@ -77,6 +86,7 @@ impl DockerClient {
                     tunnel: None,
                     connection: None,
                     timeout,
+                    api: *version,
                 }
             }
             Some(host) => {
@@ -105,20 +115,18 @@ impl DockerClient {
                     tunnel: Some(tunnel),
                     connection: Some(connection),
                     timeout,
+                    api: *version,
                 }
             }
         };
-        if pinned.is_none() {
-            let docker = client.docker.clone();
-            client.docker = client.call("the API version negotiation", |_| {
-                docker.negotiate_version()
-            })?;
+        if let Some(pin) = &pinned {
+            check_version(&client.host, pin, true)?;
         }
-        check_version(
-            &client.host,
-            &client.docker.client_version(),
-            pinned.is_some(),
-        )?;
+        client.api = client.settle_version(pinned)?;
+        let prefix = format!("/v{}", client.api);
+        client.docker = client
+            .docker
+            .with_request_modifier(move |request| with_version(request, &prefix));
         Ok(client)
     }
 
@@ -134,7 +142,7 @@ impl DockerClient {
 
     /// The API version in use, such as `1.41`.
     pub fn api_version(&self) -> String {
-        self.docker.client_version().to_string()
+        self.api.to_string()
     }
 
     /// The SSH connection the client's channels use, if it talks to a remote host.
@@ -248,6 +256,81 @@ impl DockerClient {
             tunnel: self.tunnel.clone(),
             connection: self.connection.clone(),
             timeout: timeout.as_secs(),
+            api: self.api,
+        }
+    }
+
+    /// The API version to speak: the pin, once the engine has taken a request at it; else dfab's newest, lowered to
+    /// the engine's newest and raised to its oldest.
+    fn settle_version(&self, pinned: Option<ClientVersion>) -> Result<ClientVersion, DockerError> {
+        const WHAT: &str = "the API version negotiation";
+        let ask = |version: Option<ClientVersion>| {
+            let docker = match version {
+                Some(version) => {
+                    let prefix = format!("/v{version}");
+                    self.docker
+                        .clone()
+                        .with_request_modifier(move |request| with_version(request, &prefix))
+                }
+                // Unversioned: every engine answers at its newest, whatever its oldest.
+                None => self.docker.clone(),
+            };
+            self.call(WHAT, |_| async move { docker.version().await })
+        };
+        let range = |answer: &bollard::models::SystemVersion| {
+            let newest = answer.api_version.as_deref().and_then(api_version);
+            // Engines before API 1.25 do not say; they take anything from 1.12 on.
+            let oldest = answer
+                .min_api_version
+                .as_deref()
+                .and_then(api_version)
+                .unwrap_or(ClientVersion {
+                    major_version: 1,
+                    minor_version: 12,
+                });
+            newest
+                .map(|newest| (oldest, newest))
+                .ok_or_else(|| DockerError::Api {
+                    host: self.host.clone(),
+                    what: WHAT.to_owned(),
+                    status: 200,
+                    message: format!(
+                        "the engine's ApiVersion {:?} is not a version such as 1.41",
+                        answer.api_version.as_deref().unwrap_or_default()
+                    ),
+                })
+        };
+        let Some(pin) = pinned else {
+            let (oldest, newest) = range(&ask(None)?)?;
+            let mut version = if key(&newest) < key(&NEWEST_API) {
+                newest
+            } else {
+                NEWEST_API
+            };
+            if key(&version) < key(&oldest) {
+                version = oldest;
+            }
+            check_version(&self.host, &version, false)?;
+            return Ok(version);
+        };
+        let outside =
+            |(oldest, newest): (ClientVersion, ClientVersion)| DockerError::PinOutsideEngine {
+                host: self.host.clone(),
+                version: pin.to_string(),
+                engine_range: format!("{oldest} to {newest}"),
+            };
+        match ask(Some(pin)) {
+            Ok(answer) => {
+                let (oldest, newest) = range(&answer)?;
+                if key(&pin) < key(&oldest) || key(&pin) > key(&newest) {
+                    return Err(outside((oldest, newest)));
+                }
+                Ok(pin)
+            }
+            // The engine refuses a version outside its range ("client version 1.41 is too old"); an unversioned
+            // request then tells the range for the message.
+            Err(DockerError::Api { status: 400, .. }) => Err(outside(range(&ask(None)?)?)),
+            Err(e) => Err(e),
         }
     }
 
@@ -348,6 +431,55 @@ fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
     cause.to_string()
 }
 
+/// A version as a pair that orders as versions do.
+fn key(version: &ClientVersion) -> (usize, usize) {
+    (version.major_version, version.minor_version)
+}
+
+/// `MAJOR.MINOR` as the engine writes it, if it is one.
+fn api_version(text: &str) -> Option<ClientVersion> {
+    parse_api_version(text).ok()
+}
+
+/// The request with its path under `prefix` (`/v1.41`), in place of any version it carries: bollard 0.21 drops the
+/// version it means to send (bollard issue #736), so without this every engine answers at its newest API.
+fn with_version(mut request: BollardRequest, prefix: &str) -> BollardRequest {
+    let mut parts = request.uri().clone().into_parts();
+    let path = parts
+        .path_and_query
+        .as_ref()
+        .map_or("/", hyper::http::uri::PathAndQuery::as_str);
+    let rest = strip_version(path);
+    if let Ok(versioned) = format!("{prefix}{rest}").parse() {
+        parts.path_and_query = Some(versioned);
+        if let Ok(uri) = hyper::Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
+}
+
+/// The path without a leading `/vMAJOR.MINOR`.
+fn strip_version(path: &str) -> &str {
+    let Some(rest) = path.strip_prefix("/v") else {
+        return path;
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    match rest[..end].split_once('.') {
+        Some((major, minor))
+            if !major.is_empty()
+                && !minor.is_empty()
+                && major
+                    .bytes()
+                    .chain(minor.bytes())
+                    .all(|b| b.is_ascii_digit()) =>
+        {
+            &rest[end..]
+        }
+        _ => path,
+    }
+}
+
 /// Refuses an API older than [`MINIMUM_API`], blaming the setting when the version was pinned.
 fn check_version(host: &str, version: &ClientVersion, pinned: bool) -> Result<(), DockerError> {
     if *version >= MINIMUM_API {
@@ -396,6 +528,32 @@ mod tests {
             Some("docker_api_version 'latest' is not an API version such as 1.41".into())
         );
         assert!(parse_api_version("1").is_err());
+    }
+
+    #[test]
+    fn every_path_carries_the_version() {
+        let request = |uri: &str| {
+            let request = hyper::Request::builder()
+                .uri(uri)
+                .body(bollard::body_full(bytes::Bytes::new()))
+                .unwrap();
+            with_version(request, "/v1.41").uri().to_string()
+        };
+        assert_eq!(
+            request("http://docker/images/json?all=false"),
+            "http://docker/v1.41/images/json?all=false"
+        );
+        assert_eq!(
+            request("http://docker/v1.51/containers/create"),
+            "http://docker/v1.41/containers/create"
+        );
+        assert_eq!(
+            request("http://docker/volumes/v1.2/x"),
+            "http://docker/v1.41/volumes/v1.2/x"
+        );
+        assert_eq!(strip_version("/version"), "/version");
+        assert_eq!(strip_version("/v1.44"), "");
+        assert_eq!(strip_version("/vx.1/a"), "/vx.1/a");
     }
 
     #[test]

@@ -31,6 +31,16 @@ pub enum DockerError {
         /// The oldest API dfab supports.
         minimum: String,
     },
+    /// A `docker_api_version` the engine does not accept.
+    #[error("docker_api_version {version} is outside the API versions the Docker engine on {host} accepts ({engine_range}); dfab speaks {} to {} (unset docker_api_version to negotiate)", super::MINIMUM_API, super::NEWEST_API)]
+    PinOutsideEngine {
+        /// The host (or `localhost`).
+        host: String,
+        /// The value given.
+        version: String,
+        /// The engine's oldest and newest API, `1.24 to 1.51`.
+        engine_range: String,
+    },
     /// No engine listens on the socket.
     #[error("the Docker engine on {host} is not running: nothing listens on {socket} (start it: systemctl start docker; on a fresh Debian machine, scripts/test-env engine in a dfab checkout installs and starts one with the busybox image)")]
     EngineNotRunning {

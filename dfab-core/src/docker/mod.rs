@@ -17,7 +17,7 @@ mod ssh_transport;
 pub(crate) use body::{file_body, CHUNK};
 pub use build::{build_image, BuildOptions, DockerFile};
 pub use cache::{docker_client, forget};
-pub use client::{DockerClient, MINIMUM_API};
+pub use client::{DockerClient, MINIMUM_API, NEWEST_API};
 pub use endpoint::{Endpoint, Tunnel, DEFAULT_SOCKET, SOCAT_MARK};
 pub(crate) use errors::is_unreachable;
 pub use errors::DockerError;
