@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use dfab_test_support::{docker, image_id, Cutter, TestEnv};
+use dfab_test_support::{docker, image_content, image_id, untagged_images, Cutter, TestEnv};
 use serde_json::Value;
 
 use crate::dfab;
@@ -223,6 +223,240 @@ fn to_oci_layout(legacy: &Path, out: &Path) {
         .expect("the tarball")
         .finish()
         .expect("gzip");
+}
+
+/// Rewrites the legacy `docker save` tarball at `legacy` as containerd's image store saves a pulled image: an OCI
+/// layout with no `manifest.json`, each layer gzipped under its compressed digest, and `index.json` naming `name`
+/// and pointing at the image's manifest, or (`nested`) at an index holding it and an attestation manifest of
+/// platform `unknown/unknown`.
+fn to_containerd_layout(legacy: &Path, out: &Path, name: &str, nested: bool) {
+    use sha2::Digest;
+    let mut files = std::collections::HashMap::new();
+    let mut archive = tar::Archive::new(std::fs::File::open(legacy).expect("the saved tarball"));
+    for entry in archive.entries().expect("entries") {
+        let mut entry = entry.expect("entry");
+        let path = entry.path().expect("path").to_string_lossy().into_owned();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).expect("its bytes");
+        files.insert(path, bytes);
+    }
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).expect("manifest.json");
+    let mut blobs: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut blob = |bytes: Vec<u8>| {
+        let hex: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let size = bytes.len();
+        blobs.push((hex.clone(), bytes));
+        (format!("sha256:{hex}"), size)
+    };
+    let descriptor = |media: &str, (digest, size): (String, usize)| serde_json::json!({"mediaType": media, "digest": digest, "size": size});
+    let image = &manifest[0];
+    let config = blob(files[image["Config"].as_str().expect("config")].clone());
+    let layers: Vec<Value> = image["Layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| {
+            let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut gzip, &files[l.as_str().expect("layer")]).expect("gzip");
+            descriptor(
+                "application/vnd.oci.image.layer.v1.tar+gzip",
+                blob(gzip.finish().expect("gzip")),
+            )
+        })
+        .collect();
+    const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST,
+        "config": descriptor("application/vnd.oci.image.config.v1+json", config),
+        "layers": layers,
+    });
+    let mut top = descriptor(MANIFEST, blob(manifest.to_string().into_bytes()));
+    top["platform"] = serde_json::json!({"architecture": "amd64", "os": "linux"});
+    if nested {
+        let statement = blob(br#"{"_type":"https://in-toto.io/Statement/v0.1"}"#.to_vec());
+        let empty = blob(b"{}".to_vec());
+        let attestation = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": MANIFEST,
+            "config": descriptor("application/vnd.oci.image.config.v1+json", empty),
+            "layers": [descriptor("application/vnd.in-toto+json", statement)],
+        });
+        let mut attestation = descriptor(MANIFEST, blob(attestation.to_string().into_bytes()));
+        attestation["platform"] = serde_json::json!({"architecture": "unknown", "os": "unknown"});
+        let index = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [attestation, top],
+        });
+        top = descriptor(
+            "application/vnd.oci.image.index.v1+json",
+            blob(index.to_string().into_bytes()),
+        );
+    }
+    top["annotations"] = serde_json::json!({
+        "io.containerd.image.name": format!("docker.io/{name}"),
+        "org.opencontainers.image.ref.name": name.rsplit_once(':').map_or("latest", |(_, t)| t),
+    });
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [top],
+    });
+    let mut builder = tar::Builder::new(std::fs::File::create(out).expect("the OCI tarball"));
+    let mut add = |path: &str, bytes: &[u8]| {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, path, bytes)
+            .expect("an entry");
+    };
+    blobs.sort();
+    blobs.dedup_by(|a, b| a.0 == b.0);
+    for (hex, bytes) in &blobs {
+        add(&format!("blobs/sha256/{hex}"), bytes);
+    }
+    add("index.json", index.to_string().as_bytes());
+    add("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
+    builder.finish().expect("the tarball");
+}
+
+/// On Docker 28 with either image store: a first push sends the layers the engine lacks, a 5 MB change sends only
+/// its layer (within 1%), a rerun sends nothing, a push that fails after the load (a tag the engine refuses) and one
+/// cut part way leave no image behind and a rerun completes the cut one. On containerd's store, where the base's
+/// layers came gzipped (as pulled), the image is still made whole: the engine cannot make it from the missing layer
+/// alone, so the whole image is sent, as the report says.
+#[test]
+fn pushes_to_current_engines_send_what_each_lacks_and_leave_nothing_behind() {
+    let Some(t) = dfab_test_support::test_env() else {
+        return;
+    };
+    // Names of its own: the file's tests run at once.
+    const CURRENT_BASE: &str = "dfab-push-test/current-base:1";
+    const CURRENT_APP: &str = "dfab-push-test/current-app:1";
+    const MB: u64 = 1024 * 1024;
+    build_images(&t, (CURRENT_BASE, 20), (CURRENT_APP, 5));
+    let cache = tempfile::tempdir().expect("cache directory");
+    let dir = tempfile::tempdir().expect("tarball directory");
+    for engine in &t.matrix[1..] {
+        let e = engine.url.as_str();
+        let label = engine.label;
+        docker(Some(e), &["rmi", "-f", CURRENT_APP, CURRENT_BASE]);
+        let untagged = untagged_images(Some(e));
+        let first = push(&t, cache.path(), e, CURRENT_BASE);
+        assert_eq!(
+            (&first["layers_sent"], &first["layers_skipped"]),
+            (&Value::from(1), &Value::from(1)),
+            "{label}: {first}"
+        );
+        let change = push(&t, cache.path(), e, CURRENT_APP);
+        assert_eq!(change["layers_sent"], 1, "{label}: {change}");
+        assert_eq!(change["full"], false, "{label}: {change}");
+        let bytes = change["bytes_sent"].as_u64().expect("bytes");
+        assert!(bytes <= 5 * MB * 101 / 100, "{label}: {change}");
+        assert_eq!(
+            image_content(Some(e), CURRENT_APP),
+            image_content(None, CURRENT_APP),
+            "{label}"
+        );
+        let again = push(&t, cache.path(), e, CURRENT_APP);
+        assert_eq!(again["bytes_sent"], 0, "{label}: {again}");
+        assert_eq!(
+            untagged_images(Some(e)),
+            untagged,
+            "{label}: nothing untagged is left"
+        );
+
+        // A tag the engine refuses (a repository named like an ID), after the load: the push fails and removes what
+        // it loaded.
+        docker(Some(e), &["rmi", "-f", CURRENT_APP]);
+        let refused = format!("{}:1", "a".repeat(64));
+        let args = to_engine(&t, t.port, e);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        dfab()
+            .env("DFAB_CACHE", &cache.path().to_string_lossy())
+            .args(&args)
+            .args(&[&format!("docker.push_image:{CURRENT_APP},tag={refused}")])
+            .stderr_has(&format!("tagging {refused} on root@127.0.0.1:"))
+            .status(1)
+            .run();
+        assert_eq!(
+            untagged_images(Some(e)),
+            untagged,
+            "{label}: the failed push removed its image"
+        );
+
+        // Cut part way through the upload: no tag, nothing left; run again, it completes.
+        let proxy = Cutter::after_bytes(t.port, 3 * MB);
+        let cut = to_engine(&t, proxy.port(), e);
+        let cut: Vec<&str> = cut.iter().map(String::as_str).collect();
+        let status = dfab()
+            .env("DFAB_CACHE", &cache.path().to_string_lossy())
+            .args(&cut)
+            .args(&[&format!("docker.push_image:{CURRENT_APP}")])
+            .run_any_status();
+        assert_ne!(status, 0, "{label}: the cut push fails");
+        assert_eq!(
+            image_content(Some(e), CURRENT_APP),
+            None,
+            "{label}: no tag after a cut"
+        );
+        push(&t, cache.path(), e, CURRENT_APP);
+        assert_eq!(
+            image_content(Some(e), CURRENT_APP),
+            image_content(None, CURRENT_APP),
+            "{label}"
+        );
+        assert_eq!(
+            untagged_images(Some(e)),
+            untagged,
+            "{label}: nothing untagged is left"
+        );
+
+        if engine.containerd {
+            // A base the engine never held uncompressed, as a registry would give it: gzipped layers under their
+            // compressed digests.
+            const PULLED_BASE: &str = "dfab-push-test/pulled-base:1";
+            const PULLED_APP: &str = "dfab-push-test/pulled-app:1";
+            docker(Some(e), &["rmi", "-f", PULLED_APP, PULLED_BASE]);
+            build_images(&t, (PULLED_BASE, 3), (PULLED_APP, 1));
+            let saved = dir.path().join("base.tar");
+            let (ok, _) = docker(None, &["save", "-o", &saved.to_string_lossy(), PULLED_BASE]);
+            assert!(ok, "docker save");
+            let pulled = dir.path().join("pulled.tar");
+            to_containerd_layout(&saved, &pulled, PULLED_BASE, false);
+            let (loaded, _) = docker(Some(e), &["load", "-i", &pulled.to_string_lossy()]);
+            assert!(loaded, "{label}: the gzipped base loads");
+            let untagged = untagged_images(Some(e));
+            let whole = push(&t, cache.path(), e, PULLED_APP);
+            assert_eq!(whole["full"], true, "{label}: {whole}");
+            assert_eq!(
+                image_content(Some(e), PULLED_APP),
+                image_content(None, PULLED_APP),
+                "{label}"
+            );
+            let (saves, _) = docker(Some(e), &["save", PULLED_APP]);
+            assert!(
+                saves,
+                "{label}: the pushed image is whole: the engine saves it"
+            );
+            assert_eq!(
+                untagged_images(Some(e)),
+                untagged,
+                "{label}: nothing untagged is left"
+            );
+            for engine in [Some(e), None] {
+                docker(engine, &["rmi", "-f", PULLED_APP, PULLED_BASE]);
+            }
+        }
+        docker(Some(e), &["rmi", "-f", CURRENT_APP, CURRENT_BASE]);
+    }
+    docker(None, &["rmi", "-f", CURRENT_APP, CURRENT_BASE]);
 }
 
 /// `source=` pushes a saved tarball instead of the local engine's image: one in Docker 25's OCI layout, gzipped,

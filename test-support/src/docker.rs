@@ -23,3 +23,34 @@ pub fn image_id(engine: Option<&str>, image: &str) -> Option<String> {
     let (found, id) = docker(engine, &["image", "inspect", "-f", "{{.Id}}", image]);
     found.then_some(id)
 }
+
+/// What identifies `image` on `engine` (the default engine for `None`) whatever its image store, if it has it: its
+/// layers, creation time and command. The ID cannot: it is the config's digest on the classic store and the
+/// manifest's on containerd's.
+pub fn image_content(engine: Option<&str>, image: &str) -> Option<String> {
+    let (found, content) = docker(
+        engine,
+        &[
+            "image",
+            "inspect",
+            "-f",
+            "{{json .RootFS.Layers}} {{.Created}} {{json .Config.Cmd}}",
+            image,
+        ],
+    );
+    found.then_some(content)
+}
+
+/// The IDs of the untagged images on `engine`: what a failed push must not leave behind.
+pub fn untagged_images(engine: Option<&str>) -> Vec<String> {
+    let (_, listing) = docker(
+        engine,
+        &["image", "ls", "-a", "--format", "{{.ID}} {{.Repository}}"],
+    );
+    listing
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .filter(|(_, repository)| *repository == "<none>")
+        .map(|(id, _)| id.to_owned())
+        .collect()
+}

@@ -12,7 +12,7 @@ mod test_env;
 mod turns;
 
 pub use cut::{cut_at, Cut, Cutter};
-pub use docker::{docker, image_id};
+pub use docker::{docker, image_content, image_id, untagged_images};
 pub use recording_proxy::RecordingProxy;
 pub use snapshot::assert_snapshot;
 pub use test::{abort, Test};

@@ -233,6 +233,16 @@ impl DockerClient {
                 status: 500,
                 message: error,
             },
+            BollardError::JsonDataError { message, .. } => DockerError::BadAnswer {
+                host: self.host.clone(),
+                what: what.to_owned(),
+                reason: message,
+            },
+            BollardError::JsonSerdeError { err } => DockerError::BadAnswer {
+                host: self.host.clone(),
+                what: what.to_owned(),
+                reason: err.to_string(),
+            },
             BollardError::RequestTimeoutError => DockerError::Timeout {
                 host: self.host.clone(),
                 what: what.to_owned(),

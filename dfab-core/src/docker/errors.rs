@@ -107,6 +107,18 @@ pub enum DockerError {
         /// The engine's message.
         message: String,
     },
+    /// The engine answered with something that is not the JSON the request expects.
+    #[error(
+        "{what} on {host} failed: the engine's answer is not what the API describes ({reason})"
+    )]
+    BadAnswer {
+        /// The host (or `localhost`).
+        host: String,
+        /// The request.
+        what: String,
+        /// What the decoder said.
+        reason: String,
+    },
     /// A local tunnel endpoint was asked for without a host.
     #[error("a local Docker tunnel needs a host: run the task with -H or hosts")]
     NeedsHost,

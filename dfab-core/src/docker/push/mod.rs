@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::{docker_client, DockerClient, DockerError, ImageError};
 use inventory::inventory;
+use layout::Export;
 use spool::{export, local_client};
 use upload::load;
 
@@ -49,7 +50,8 @@ pub struct PushReport {
     pub layers_skipped: usize,
     /// The bytes of the tarball sent (0 when the host had the image).
     pub bytes_sent: u64,
-    /// Whether the whole image was sent (an engine with containerd's image store, or after a thin load failed).
+    /// Whether the whole image was sent, after the engine refused the missing layers alone or made no whole image
+    /// of them.
     pub full: bool,
     /// How long the host's part took, in seconds.
     pub seconds: f64,
@@ -60,7 +62,7 @@ pub struct PushReport {
 }
 
 /// Pushes `image` from the local engine (or `options.source`) to the current host's engine, sending only the layers
-/// it lacks, and tags it there once its ID is checked. The export is kept for the run's other hosts: a program that
+/// it lacks, and tags it there once it is checked. The export is kept for the run's other hosts: a program that
 /// calls this outside the runner calls [`release_exports`] when it is done.
 pub fn push_image_to_host(image: &str, options: &PushOptions) -> Result<PushReport, ImageError> {
     let start = Instant::now();
@@ -73,7 +75,9 @@ pub fn push_image_to_host(image: &str, options: &PushOptions) -> Result<PushRepo
     let local = match options.source {
         Some(_) => None,
         None => Some(
-            local_image(local_client()?.as_ref(), image)?
+            local_client()?
+                .find_image("inspecting the local image", image)?
+                .filter(|found| found.id.is_some())
                 .ok_or_else(|| ImageError::NoLocalImage(image.to_owned()))?,
         ),
     };
@@ -81,18 +85,18 @@ pub fn push_image_to_host(image: &str, options: &PushOptions) -> Result<PushRepo
     // A host that has the local image already needs no export at all, only its tags. The export is not started
     // before this is known: the engine goes on gathering an export after its client has gone, so one begun in
     // vain would load the local disk for as long as a real one.
-    if let Some((id, own)) = local {
-        if image_id(&client, &id)?.is_some() {
-            let tags = tags(&own);
+    if let Some(local) = &local {
+        let tags = tags(local.repo_tags.as_deref().unwrap_or_default());
+        if let Some(found) = same_image_on_host(&client, local, &tags)? {
             if !options.dry_run {
                 for tag in &tags {
-                    tag_image(&client, &id, tag)?;
+                    tag_image(&client, &found, tag)?;
                 }
             }
             return Ok(PushReport {
                 host: client.host().to_owned(),
                 image: image.to_owned(),
-                id,
+                id: local.id.clone().unwrap_or_default(),
                 layers_sent: 0,
                 layers_skipped: 0,
                 bytes_sent: 0,
@@ -127,10 +131,16 @@ pub fn push_image_to_host(image: &str, options: &PushOptions) -> Result<PushRepo
     let missing: Vec<bool> = export
         .layers
         .iter()
-        .map(|(chain, _)| !held.contains(chain))
+        .map(|layer| !held.contains(&layer.chain))
         .collect();
     let tags = tags(&export.tags);
-    let has_image = image_id(&client, &export.id)?.is_some();
+    // Where the image would be on this host: by its config's digest on the classic store, by the digest of the
+    // manifest dfab sends on containerd's.
+    let expected = if containerd {
+        &export.manifest_digest
+    } else {
+        &export.id
+    };
     let mut report = PushReport {
         host: client.host().to_owned(),
         image: image.to_owned(),
@@ -143,73 +153,207 @@ pub fn push_image_to_host(image: &str, options: &PushOptions) -> Result<PushRepo
         tags: tags.clone(),
         dry_run: options.dry_run,
     };
-    if !has_image {
-        let send_all = containerd;
-        let plan: Vec<bool> = if send_all {
-            vec![true; missing.len()]
-        } else {
-            missing.clone()
-        };
-        report.layers_sent = plan.iter().filter(|m| **m).count();
-        report.layers_skipped = plan.len() - report.layers_sent;
-        report.full = send_all;
-        if options.dry_run {
-            report.bytes_sent = export.bytes_for(&plan);
-            return Ok(report);
+    if let Some(id) = loaded_image(&client, &export, std::slice::from_ref(expected))? {
+        if !options.dry_run {
+            for tag in &tags {
+                tag_image(&client, &id, tag)?;
+            }
         }
-        let thin = load(&client, &export, &plan, options.timeout);
-        // A thin tarball the engine refused, or took without making the image: send the whole image instead. A
-        // connection that broke or timed out is an error as it is; sending more would not help.
-        let refused = match &thin {
-            Ok(_) => image_id(&client, &export.id)?.is_none(),
-            Err(ImageError::Docker(
-                DockerError::TunnelDropped { .. }
-                | DockerError::Timeout { .. }
-                | DockerError::Transport(_),
-            )) => false,
-            Err(_) => true,
-        };
-        if refused && !send_all {
-            let all = vec![true; missing.len()];
-            report.bytes_sent = thin.unwrap_or(0) + load(&client, &export, &all, options.timeout)?;
-            report.full = true;
-            report.layers_sent = all.len();
-            report.layers_skipped = 0;
-        } else {
-            report.bytes_sent = thin?;
-        }
-        if image_id(&client, &export.id)?.is_none() {
-            return Err(ImageError::NotLoaded {
-                host: client.host().to_owned(),
-                image: image.to_owned(),
-                id: export.id.clone(),
-            });
-        }
-    } else if options.dry_run {
+        report.seconds = start.elapsed().as_secs_f64();
         return Ok(report);
     }
+    report.layers_sent = missing.iter().filter(|m| **m).count();
+    report.layers_skipped = missing.len() - report.layers_sent;
+    if options.dry_run {
+        report.bytes_sent = export.bytes_for(&missing);
+        return Ok(report);
+    }
+    let (id, bytes, full) = send(&client, &export, &missing, expected, options.timeout)?;
+    report.bytes_sent = bytes;
+    if full {
+        report.full = true;
+        report.layers_sent = missing.len();
+        report.layers_skipped = 0;
+    }
+    // Tagged, the image is the host's to keep; untagged after a failure, it is dfab's to remove.
     for tag in &tags {
-        tag_image(&client, &export.id, tag)?;
+        if let Err(e) = tag_image(&client, &id, tag) {
+            remove_untagged(&client, &[id]);
+            return Err(e.into());
+        }
     }
     report.seconds = start.elapsed().as_secs_f64();
     Ok(report)
 }
 
-/// The ID and tags of `image` on the local engine, if it has it.
-fn local_image(
-    local: &DockerClient,
-    image: &str,
-) -> Result<Option<(String, Vec<String>)>, DockerError> {
-    Ok(local
-        .find_image("inspecting the local image", image)?
-        .and_then(|found| found.id.map(|id| (id, found.repo_tags.unwrap_or_default()))))
+/// Loads the image into the host, thin (only the layers `missing`), and in full when the engine refuses the thin
+/// tarball or takes it without making the image; returns the image's ID there, the bytes sent and whether the
+/// whole image was. What a failed load left on the host untagged is removed.
+fn send(
+    client: &DockerClient,
+    export: &Export,
+    missing: &[bool],
+    expected: &str,
+    timeout: Duration,
+) -> Result<(String, u64, bool), ImageError> {
+    let thin = load(client, export, missing, timeout);
+    let (bytes, leftovers) = match thin {
+        Ok(loaded) => {
+            let mut candidates = vec![expected.to_owned()];
+            candidates.extend(loaded.ids.iter().cloned());
+            if let Some(id) = loaded_image(client, export, &candidates)? {
+                return Ok((id, loaded.bytes, false));
+            }
+            // Taken but not whole: containerd's store makes the image without a layer's content when it holds the
+            // layer unpacked from another blob (compressed, as pulled), and such an image cannot be inspected or
+            // saved.
+            (loaded.bytes, candidates)
+        }
+        // A connection that broke or timed out is an error as it is: sending more would not help, and what the
+        // engine loaded before the break is found by the next push, which tags it.
+        Err((
+            e @ ImageError::Docker(
+                DockerError::TunnelDropped { .. }
+                | DockerError::Timeout { .. }
+                | DockerError::Transport(_),
+            ),
+            _,
+        )) => return Err(e),
+        Err((_, mut ids)) => {
+            ids.push(expected.to_owned());
+            (0, ids)
+        }
+    };
+    remove_untagged(client, &leftovers);
+    let all = vec![true; missing.len()];
+    let loaded = match load(client, export, &all, timeout) {
+        Ok(loaded) => loaded,
+        Err((e, ids)) => {
+            remove_untagged(client, &ids);
+            return Err(e);
+        }
+    };
+    let mut candidates = vec![expected.to_owned()];
+    candidates.extend(loaded.ids.iter().cloned());
+    match loaded_image(client, export, &candidates)? {
+        Some(id) => Ok((id, bytes + loaded.bytes, true)),
+        None => {
+            remove_untagged(client, &candidates);
+            Err(ImageError::NotLoaded {
+                host: client.host().to_owned(),
+                image: export.name.clone(),
+                id: export.id.clone(),
+            })
+        }
+    }
 }
 
-/// The ID of the image `id` on the host, if it has it.
-fn image_id(client: &DockerClient, id: &str) -> Result<Option<String>, DockerError> {
-    Ok(client
-        .find_image("inspecting the pushed image", id)?
-        .and_then(|image| image.id))
+/// The first of `candidates` that the host has as the exported image (the same layers), by its ID there. An image
+/// whose description the engine cannot give whole (containerd's store, missing some of its content) is not it.
+fn loaded_image(
+    client: &DockerClient,
+    export: &Export,
+    candidates: &[String],
+) -> Result<Option<String>, DockerError> {
+    for candidate in candidates {
+        let found = match client.find_image("inspecting the pushed image", candidate) {
+            Ok(found) => found,
+            Err(DockerError::BadAnswer { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(found) = found {
+            let layers = found.root_fs.as_ref().and_then(|r| r.layers.as_deref());
+            if layers == Some(export.diff_ids.as_slice()) {
+                return Ok(found.id.or_else(|| Some(candidate.clone())));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Removes those of `ids` that the host has untagged: what a failed load left. A tagged image is someone's, and
+/// stays. Read from the image list, which describes even an image missing some of its content; failures are
+/// ignored, since the push has failed already and says why.
+fn remove_untagged(client: &DockerClient, ids: &[String]) {
+    if ids.is_empty() {
+        return;
+    }
+    let Ok(images) = client.call("listing the host's images", |d| async move {
+        d.list_images(Some(bollard::query_parameters::ListImagesOptions {
+            all: true,
+            ..Default::default()
+        }))
+        .await
+    }) else {
+        return;
+    };
+    for image in images {
+        let untagged = image.repo_tags.iter().all(|t| t == "<none>:<none>");
+        if untagged && ids.contains(&image.id) {
+            let id = image.id;
+            let _ = client.call(
+                &format!("removing the untagged image {id}"),
+                |d| async move {
+                    d.remove_image(
+                        &id,
+                        None::<bollard::query_parameters::RemoveImageOptions>,
+                        None,
+                    )
+                    .await
+                },
+            );
+        }
+    }
+}
+
+/// The ID on the host of the local image `local`, if the host has it: under the same ID (both engines keep images
+/// the same way), or under one of `tags` with the same layers, creation time and configuration (the ID differs
+/// between the classic store and containerd's, the content does not).
+fn same_image_on_host(
+    client: &DockerClient,
+    local: &bollard::models::ImageInspect,
+    tags: &[String],
+) -> Result<Option<String>, DockerError> {
+    let candidates = local.id.iter().chain(tags);
+    for candidate in candidates {
+        if let Some(found) = client.find_image("inspecting the host's image", candidate)? {
+            if same_content(local, &found) {
+                return Ok(found.id);
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Whether two engines' descriptions of an image describe the same image: what its config holds, compared field
+/// by field, since the engines may speak different API versions (1.50 left fields out of `Config`).
+fn same_content(a: &bollard::models::ImageInspect, b: &bollard::models::ImageInspect) -> bool {
+    let layers =
+        |i: &bollard::models::ImageInspect| i.root_fs.as_ref().and_then(|r| r.layers.clone());
+    let created = |i: &bollard::models::ImageInspect| {
+        i.created
+            .as_deref()
+            .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
+    };
+    let config = |i: &bollard::models::ImageInspect| {
+        i.config.as_ref().map(|c| {
+            (
+                c.cmd.clone(),
+                c.entrypoint.clone(),
+                c.env.clone(),
+                c.working_dir.clone().filter(|w| !w.is_empty()),
+                c.user.clone().filter(|u| !u.is_empty()),
+                c.labels.clone().filter(|l| !l.is_empty()),
+                c.stop_signal.clone().filter(|s| !s.is_empty()),
+            )
+        })
+    };
+    layers(a).is_some()
+        && layers(a) == layers(b)
+        && created(a) == created(b)
+        && a.architecture == b.architecture
+        && a.os == b.os
+        && config(a) == config(b)
 }
 
 /// Gives the image `id` the tag `name` (`repo[:tag]`, `latest` when none) on the host.
@@ -262,16 +406,11 @@ pub(crate) fn describe(report: &PushReport) -> String {
             )
         } else {
             format!(
-                "push {} to {}: {} of {layers} layers, {} missing{}",
+                "push {} to {}: {} of {layers} layers, {} missing",
                 report.image,
                 report.host,
                 report.layers_sent,
                 megabytes(report.bytes_sent),
-                if report.full {
-                    " (the whole image: containerd's image store)"
-                } else {
-                    ""
-                }
             )
         };
     }
@@ -292,7 +431,8 @@ pub(crate) fn describe(report: &PushReport) -> String {
         report.layers_skipped,
         report.seconds,
         if report.full {
-            "; the whole image was sent"
+            "; the whole image was sent, since the host's engine did not make the image from the missing layers \
+             alone"
         } else {
             ""
         }
