@@ -10,6 +10,17 @@ use serde_json::Value;
 
 use crate::dfab;
 
+/// Held by the tests that use the current engines: they count untagged images there, and another test's retag
+/// leaves one.
+static CURRENT_ENGINES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// This test's turn at the current engines.
+fn current_engines() -> std::sync::MutexGuard<'static, ()> {
+    CURRENT_ENGINES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 const BASE: &str = "dfab-push-test/base:1";
 const APP: &str = "dfab-push-test/app:2";
 
@@ -336,6 +347,7 @@ fn pushes_to_current_engines_send_what_each_lacks_and_leave_nothing_behind() {
     let Some(t) = dfab_test_support::test_env() else {
         return;
     };
+    let _turn = current_engines();
     // Names of its own: the file's tests run at once.
     const CURRENT_BASE: &str = "dfab-push-test/current-base:1";
     const CURRENT_APP: &str = "dfab-push-test/current-app:1";
@@ -541,17 +553,17 @@ fn containers(engine: &str, prefix: &str) -> Vec<(String, String)> {
     found
 }
 
-/// A whole deploy without a registry: an image built locally, `actions.startup:…,push_images=true` puts each
-/// configuration on its own client's engine with the image pushed there (no pull: no registry is reachable), and
+/// A whole deploy without a registry, on a 20.10 engine and both Docker 28 stores: an image built locally,
+/// `actions.startup:…,push_images=true` puts each configuration on its own client's engine with the image pushed there (no pull: no registry is reachable), and
 /// after a rebuild `actions.update:…,push_images=true` sends the new layer and recreates the containers from it.
 #[test]
 fn maps_push_their_images_to_each_clients_engine() {
     let Some(t) = dfab_test_support::test_env() else {
         return;
     };
-    let [e1, e2, ..] = t.engines.as_slice() else {
-        panic!("the test environment has two extra engines");
-    };
+    let _turn = current_engines();
+    // One client on a 20.10 engine, one on Docker 28 with the classic store, one with containerd's.
+    let (e1, e2, e3) = (&t.engines[0], &t.matrix[1].url, &t.matrix[2].url);
     const SITE: &str = "dfab-push-test/site:1";
     let build = |marker: &str| {
         let dir = tempfile::tempdir().expect("build directory");
@@ -568,7 +580,7 @@ fn maps_push_their_images_to_each_clients_engine() {
         assert!(status.success());
     };
     let clean = || {
-        for engine in [e1.as_str(), e2.as_str()] {
+        for engine in [e1.as_str(), e2.as_str(), e3.as_str()] {
             for (name, _) in containers(engine, "pushsite.") {
                 docker(Some(engine), &["rm", "-f", "-v", &name]);
             }
@@ -584,14 +596,16 @@ fn maps_push_their_images_to_each_clients_engine() {
         &map,
         "name: pushsite\nrepository: dfab-push-test\n\
          front: {image: site:1, clients: c1, stop_timeout: 1, create_options: {command: sleep 600}}\n\
-         back: {image: site:1, clients: c2, stop_timeout: 1, create_options: {command: sleep 600}}\n",
+         back: {image: site:1, clients: c2, stop_timeout: 1, create_options: {command: sleep 600}}\n\
+         store: {image: site:1, clients: c3, stop_timeout: 1, create_options: {command: sleep 600}}\n",
     )
     .expect("map");
     std::fs::write(
         &clients,
         format!(
             "c1: {{fabric_host: \"root@127.0.0.1:{p}\", base_url: \"{e1}\"}}\n\
-             c2: {{fabric_host: \"root@localhost:{p}\", base_url: \"{e2}\"}}\n",
+             c2: {{fabric_host: \"root@localhost:{p}\", base_url: \"{e2}\"}}\n\
+             c3: {{fabric_host: \"root@127.0.0.1:{p}\", base_url: \"{e3}\"}}\n",
             p = t.port
         ),
     )
@@ -626,37 +640,50 @@ fn maps_push_their_images_to_each_clients_engine() {
         .args(&login)
         .args(&["actions.startup:pushsite,__all__,push_images=true", "-P"])
         .run();
+    // Each engine has its own container, from the local image (compared by content: containerd's store gives it
+    // another ID).
+    let on = |engine: &str| {
+        containers(engine, "pushsite.")
+            .into_iter()
+            .map(|(name, image)| (name, image_content(Some(engine), &image)))
+            .collect::<Vec<_>>()
+    };
     let local = image_id(None, SITE).expect("the local image");
-    assert_eq!(
-        containers(e1, "pushsite."),
-        vec![("pushsite.front".to_owned(), local.clone())]
-    );
-    assert_eq!(
-        containers(e2, "pushsite."),
-        vec![("pushsite.back".to_owned(), local.clone())]
-    );
+    let content = image_content(None, SITE);
+    assert_eq!(on(e1), vec![("pushsite.front".to_owned(), content.clone())]);
+    assert_eq!(on(e2), vec![("pushsite.back".to_owned(), content.clone())]);
+    assert_eq!(on(e3), vec![("pushsite.store".to_owned(), content.clone())]);
     // A new build: update sends its layer and recreates both containers from it, each on its own engine.
     build("two");
+    // The first build's ID on containerd's store, where it is not the local one: removed at the end.
+    let first_on_e3 = image_id(Some(e3), SITE).expect("the image on containerd's store");
     let rebuilt = image_id(None, SITE).expect("the rebuilt image");
     assert_ne!(rebuilt, local);
+    let content = image_content(None, SITE);
     let output = dfab()
         .args(&login)
         .args(&["actions.update:pushsite,__all__,push_images=true"])
         .run();
-    assert!(output.contains("1 of 2 layers sent"), "{output}");
     assert_eq!(
-        containers(e1, "pushsite."),
-        vec![("pushsite.front".to_owned(), rebuilt.clone())]
+        output.matches("1 of 2 layers sent").count(),
+        3,
+        "one layer to each engine: {output}"
     );
-    assert_eq!(
-        containers(e2, "pushsite."),
-        vec![("pushsite.back".to_owned(), rebuilt.clone())]
-    );
+    assert_eq!(on(e1), vec![("pushsite.front".to_owned(), content.clone())]);
+    assert_eq!(on(e2), vec![("pushsite.back".to_owned(), content.clone())]);
+    assert_eq!(on(e3), vec![("pushsite.store".to_owned(), content.clone())]);
+    // Nothing changed since: a rerun sends nothing and recreates nothing.
+    dfab()
+        .args(&login)
+        .args(&["actions.update:pushsite,__all__,push_images=true"])
+        .stdout_has("docker: nothing to do in ")
+        .run();
     clean();
     // The first build lost its tag to the second: remove it everywhere, so no test finds a stray image.
     for engine in [Some(e1.as_str()), Some(e2.as_str()), None] {
         docker(engine, &["rmi", "-f", &local]);
     }
+    docker(Some(e3), &["rmi", "-f", &first_on_e3]);
     docker(None, &["rmi", "-f", SITE]);
 }
 

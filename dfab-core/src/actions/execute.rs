@@ -189,19 +189,26 @@ fn run_step(
         (StepKind::CreateNetwork, Item::Network(network)) => {
             let settings = map.networks.get(network).cloned().unwrap_or_default();
             let options = resolved(&settings.driver_options, env)?;
-            client
-                .call(&what, |d| async move {
-                    d.create_network(NetworkCreateRequest {
-                        name,
-                        driver: Some(settings.driver),
-                        internal: Some(settings.internal),
-                        options: Some(options),
-                        ..Default::default()
-                    })
-                    .await
-                    .map(drop)
+            let created = client.call(&what, |d| async move {
+                d.create_network(NetworkCreateRequest {
+                    name,
+                    driver: Some(settings.driver),
+                    internal: Some(settings.internal),
+                    options: Some(options),
+                    ..Default::default()
                 })
-                .map_err(StepError::Engine)
+                .await
+            });
+            match created {
+                Ok(created) => {
+                    warn_of(&what, std::iter::once(created.warning));
+                    Ok(())
+                }
+                // Made since the engine was observed (by another run, or another client on the same engine): the
+                // network is there, as the step wants. Engines from API 1.44 always answer a taken name so.
+                Err(DockerError::Api { status: 409, .. }) => Ok(()),
+                Err(e) => Err(StepError::Engine(e)),
+            }
         }
         (StepKind::CreateVolume, Item::Volume { config, alias }) => {
             let settings = map.volumes.get(alias).cloned().unwrap_or_default();
@@ -242,7 +249,7 @@ fn run_step(
         ),
         (StepKind::CreateContainer { image }, Item::Container { config, instance }) => {
             let body = create_body(map, config, instance.as_deref(), image, client_config, env)?;
-            client
+            let created = client
                 .call(&what, |d| async move {
                     d.create_container(
                         Some(CreateContainerOptions {
@@ -252,9 +259,11 @@ fn run_step(
                         body,
                     )
                     .await
-                    .map(drop)
                 })
-                .map_err(StepError::Engine)
+                .map_err(StepError::Engine)?;
+            // The engine takes some settings it cannot apply and says so only here ("OomKillDisable discarded").
+            warn_of(&what, created.warnings.into_iter());
+            Ok(())
         }
         (StepKind::ConnectNetworks { .. }, Item::Container { config, .. }) => {
             let endpoints = map
@@ -524,6 +533,13 @@ pub(crate) fn remove_helper(client: &DockerClient, name: &str) -> Result<(), Ste
     ) {
         Ok(()) | Err(DockerError::Api { status: 404, .. }) => Ok(()),
         Err(e) => Err(StepError::Engine(e)),
+    }
+}
+
+/// Prints the engine's warnings about a step, each on a line of its own naming the step.
+fn warn_of(what: &str, warnings: impl Iterator<Item = String>) {
+    for warning in warnings.filter(|w| !w.trim().is_empty()) {
+        crate::term::output::warn(&format!("{what}: the engine warns: {}", warning.trim()));
     }
 }
 

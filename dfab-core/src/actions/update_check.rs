@@ -312,11 +312,19 @@ pub fn differences(
         }
     }
     if let Some(mode) = &wanted_host.network_mode {
-        if host.network_mode.as_ref() != Some(mode) {
-            out.push(format!("the network mode is not {mode}"));
+        if host.network_mode.as_deref().map(network_mode) != Some(network_mode(mode)) {
+            out.push(format!("the network mode is not {}", network_mode(mode)));
         }
     }
     out
+}
+
+/// A network mode as the engine keeps it: Docker 25 and later store `default` (and an empty mode) as `bridge`.
+fn network_mode(mode: &str) -> &str {
+    match mode {
+        "" | "default" => "bridge",
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -498,6 +506,29 @@ mod tests {
     #[test]
     fn an_unchanged_container_is_up_to_date() {
         assert!(differences(&body(), Some("sha256:1"), &live()).is_empty());
+    }
+
+    #[test]
+    fn the_default_network_mode_is_the_bridge_that_new_engines_store() {
+        let mut wanted = body();
+        let mut stored = live();
+        for (asked, kept) in [
+            ("default", "bridge"),
+            ("default", "default"),
+            ("", "bridge"),
+        ] {
+            wanted.host_config.as_mut().unwrap().network_mode = Some(asked.into());
+            stored.host_config.as_mut().unwrap().network_mode = Some(kept.into());
+            assert!(
+                differences(&wanted, Some("sha256:1"), &stored).is_empty(),
+                "{asked} kept as {kept}"
+            );
+        }
+        stored.host_config.as_mut().unwrap().network_mode = Some("host".into());
+        assert_eq!(
+            differences(&wanted, Some("sha256:1"), &stored),
+            ["the network mode is not bridge"]
+        );
     }
 
     #[test]

@@ -38,7 +38,7 @@ fn print_json<T: Serialize>(kind: &str, items: &T) -> anyhow::Result<()> {
 }
 
 /// List the host's images with parent ids and absolute creation times; `list_all` includes intermediate
-/// layers, `full_ids` prints whole ids, `format=json` prints the engine's records.
+/// layers, `full_ids` prints whole ids, `format=json` prints their records (untagged: no tags, on every engine).
 #[task(namespace = "docker")]
 fn list_images(
     #[arg(default = false)] list_all: bool,
@@ -55,20 +55,19 @@ fn list_images(
         .await
     })?;
     images.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
+    // Engines before API 1.43 name an untagged image `<none>:<none>`; later ones give no name, as the JSON does.
+    for image in &mut images {
+        image.repo_tags.retain(|t| t != "<none>:<none>");
+        image.repo_digests.retain(|d| d != "<none>@<none>");
+    }
     if let Format::Json = format {
         return print_json("images", &images);
     }
     let mut table = Table::new(&["Id", "RepoTags", "ParentId", "Created", "Size"]);
     for image in &images {
-        let tags: Vec<String> = image
-            .repo_tags
-            .iter()
-            .filter(|t| t.as_str() != "<none>:<none>")
-            .cloned()
-            .collect();
         table.row(vec![
             vec![short_id(&image.id, full_ids)],
-            tags,
+            image.repo_tags.clone(),
             vec![short_id(&image.parent_id, full_ids)],
             vec![timestamp(image.created)],
             vec![size(image.size)],
