@@ -739,3 +739,117 @@ fn a_load_cut_short_says_what_the_engine_has() {
     docker(&["rmi", "dfabtest-small:latest"]);
     docker(&["rmi", "-f", &big]);
 }
+
+/// The `docker.*` tasks through sshd on every kind of engine (Docker 20.10, and 28 with the classic store and with
+/// containerd's), each named with `docker_base_url`: the version, listings and their JSON (an untagged image has no
+/// tags on every engine), the maintenance tasks, a save and a load, and a build, each on that engine alone.
+#[test]
+fn docker_tasks_work_alike_on_every_engine() {
+    let Some((t, _engine)) = engine() else { return };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let context = dir.path().join("context");
+    std::fs::create_dir(&context).expect("build context");
+    std::fs::write(
+        context.join("Dockerfile"),
+        format!("FROM {}\nRUN echo built > /built\n", t.image),
+    )
+    .expect("Dockerfile");
+    const BUILT: &str = "dfab-matrix-built:1";
+    for engine in &t.matrix {
+        let label = engine.label;
+        let on = |args: &[&str]| dfab_test_support::docker(Some(&engine.url), args).1;
+        let mut opts = root(&t);
+        opts.extend(["--set".into(), format!("docker_base_url={}", engine.url)]);
+        let opts = strs(&opts);
+        on(&["rm", "-f", "dfab-matrix-exited"]);
+        on(&["rmi", "-f", BUILT]);
+        on(&["create", "--name", "dfab-matrix-exited", &t.image, "true"]);
+        on(&["start", "-a", "dfab-matrix-exited"]);
+        let api = if label == "20.10" { "1.41" } else { "1.51" };
+        dfab()
+            .args(&opts)
+            .args(&["docker.version"])
+            .stdout_has(&format!("ApiVersion:    {api}\n"))
+            .run();
+        let containers = dfab()
+            .args(&opts)
+            .args(&["docker.list_containers:format=json"])
+            .run();
+        assert!(
+            containers.contains("\"/dfab-matrix-exited\""),
+            "{label}: {containers}"
+        );
+        let images = dfab()
+            .args(&opts)
+            .args(&["docker.list_images:list_all=true,format=json"])
+            .run();
+        let images: serde_json::Value = serde_json::from_str(images.trim()).expect("JSON");
+        let images = images["images"].as_array().expect("a list");
+        assert!(
+            images.iter().any(|i| i["RepoTags"]
+                .as_array()
+                .is_some_and(|tags| tags.contains(&serde_json::json!(t.image)))),
+            "{label}: {images:?}"
+        );
+        assert!(
+            images.iter().all(|i| !i["RepoTags"]
+                .as_array()
+                .is_some_and(|tags| tags.iter().any(|t| t == "<none>:<none>"))),
+            "{label}: untagged images have no tags: {images:?}"
+        );
+        dfab()
+            .args(&opts)
+            .args(&["docker.cleanup_containers:list_only=true"])
+            .stdout_has("  dfab-matrix-exited\n")
+            .run();
+        dfab()
+            .args(&opts)
+            .args(&["docker.cleanup_containers:exclude=other"])
+            .stdout_has("Removed containers:\ndfab-matrix-exited\n")
+            .run();
+        assert_eq!(
+            on(&["ps", "-aq", "--filter", "name=dfab-matrix-exited"]),
+            "",
+            "{label}"
+        );
+        let built = dfab()
+            .args(&opts)
+            .args(&[&format!(
+                "docker.build_image:{},tag={BUILT}",
+                context.display()
+            )])
+            .run();
+        assert!(built.contains("out: "), "{label}: {built}");
+        for other in t.matrix.iter().filter(|o| o.label != label) {
+            assert_eq!(
+                dfab_test_support::image_content(Some(&other.url), BUILT),
+                None,
+                "{label}: built on {} too",
+                other.label
+            );
+        }
+        // The built image, on that engine alone: saved from it (not from the host's default engine), removed, and
+        // loaded back into it.
+        let file = dir
+            .path()
+            .join(format!("{}.tar.gz", label.replace(' ', "-")));
+        let file = file.display().to_string();
+        dfab()
+            .args(&opts)
+            .args(&[&format!("docker.save_image:{BUILT},{file}")])
+            .stdout_has(&format!("Saved {BUILT} to {file}.\n"))
+            .run();
+        on(&["rmi", "-f", BUILT]);
+        dfab()
+            .args(&opts)
+            .args(&[&format!("docker.load_image:{file}")])
+            .stdout_has(&format!("Loaded image: {BUILT}"))
+            .run();
+        assert_eq!(
+            on(&["run", "--rm", BUILT, "cat", "/built"]),
+            "built",
+            "{label}"
+        );
+        on(&["rmi", "-f", BUILT]);
+    }
+}

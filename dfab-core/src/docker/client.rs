@@ -140,6 +140,16 @@ impl DockerClient {
         self.endpoint.describe()
     }
 
+    /// The docker command line's options on the engine's host that reach this engine at this client's API version,
+    /// for commands dfab runs there (`docker save`): the same engine as the API requests, not the host's default.
+    pub fn command_line(&self) -> String {
+        format!(
+            "DOCKER_API_VERSION={} docker -H {}",
+            self.api,
+            crate::ssh::quote(&self.endpoint.url())
+        )
+    }
+
     /// The API version in use, such as `1.41`.
     pub fn api_version(&self) -> String {
         self.api.to_string()

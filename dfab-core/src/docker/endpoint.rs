@@ -66,6 +66,14 @@ impl Endpoint {
             .ok_or_else(bad)
     }
 
+    /// The address as the docker command line takes it with `-H` on the engine's host.
+    pub fn url(&self) -> String {
+        match self {
+            Endpoint::Unix(path) => format!("unix://{path}"),
+            Endpoint::Tcp { host, port } => format!("tcp://{host}:{port}"),
+        }
+    }
+
     /// The address as users write it, for messages.
     pub fn describe(&self) -> String {
         match self {

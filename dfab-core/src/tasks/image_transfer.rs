@@ -38,26 +38,28 @@ pub fn save_image_file(image: &str, filename: Option<&str>) -> anyhow::Result<Pa
     }
     let Some(host) = env().host_string.clone() else {
         let command = format!(
-            "docker save {} | gzip > {}",
+            "{} save {} | gzip > {}",
+            client.command_line(),
             quote(image),
             quote(&target.display().to_string())
         );
         crate::command::local(&command)?;
         return Ok(target);
     };
-    save_on_host(image, &target, &host)?;
+    save_on_host(&client.command_line(), image, &target, &host)?;
     Ok(target)
 }
 
 /// What the host writes on stderr when `docker save` fails; its own message comes before it.
 const SAVE_FAILED: &str = "dfab: docker save failed";
 
-/// Streams `docker save | gzip` from the host straight into `target` (through `target.part`, renamed only when
+/// Streams `docker save | gzip` (with `docker`, the command line that reaches the client's engine) from the host
+/// straight into `target` (through `target.part`, renamed only when
 /// the host reports success). Nothing is written on the host, so an interrupted save leaves nothing behind there.
-fn save_on_host(image: &str, target: &Path, host: &str) -> anyhow::Result<()> {
+fn save_on_host(docker: &str, image: &str, target: &Path, host: &str) -> anyhow::Result<()> {
     // `sh` has no pipefail: a failing `docker save` says so on stderr, after its own message.
     let command = format!(
-        "{{ docker save {i} || echo {SAVE_FAILED} >&2; }} | gzip",
+        "{{ {docker} save {i} || echo {SAVE_FAILED} >&2; }} | gzip",
         i = quote(image)
     );
     let connection = crate::ssh::connection(host)?;
