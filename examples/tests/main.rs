@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod actions_cli;
+mod bounds_cli;
 mod cli;
 mod docker_cli;
 mod push_cli;

@@ -1,10 +1,12 @@
 //! A proxy on a Unix socket in front of a Docker engine's socket that records the request line of every request
 //! passing through it, for tests of what dfab puts on the wire (the API version in each path).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+
+use crate::http::read_request;
 
 /// A recording proxy to one engine; it stops serving when dropped.
 pub struct RecordingProxy {
@@ -86,8 +88,8 @@ impl Read for Tee<'_> {
     }
 }
 
-/// Passes the client's requests on to the server, noting each request line, and skipping bodies by their length
-/// or chunks; after a request that upgrades the connection (attach, exec) the rest passes unread.
+/// Passes the client's requests on to the server, noting each request line; after a request that upgrades the
+/// connection (attach, exec) the rest passes unread.
 fn record(
     client: UnixStream,
     server: &UnixStream,
@@ -97,55 +99,14 @@ fn record(
         inner: client,
         out: server,
     });
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let mut words = line.split_whitespace();
-        let (Some(method), Some(target)) = (words.next(), words.next()) else {
-            continue;
-        };
+    while let Some(head) = read_request(&mut reader)? {
         seen.lock()
             .expect("recorded requests")
-            .push(format!("{method} {target}"));
-        let (mut length, mut chunked, mut upgrade) = (0u64, false, false);
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header)? == 0 {
-                return Ok(());
-            }
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            let (name, value) = header.split_once(':').unwrap_or((header, ""));
-            let (name, value) = (name.to_ascii_lowercase(), value.trim().to_ascii_lowercase());
-            match name.as_str() {
-                "content-length" => length = value.parse().unwrap_or(0),
-                "transfer-encoding" => chunked = value.contains("chunked"),
-                "upgrade" => upgrade = true,
-                _ => {}
-            }
-        }
-        if upgrade {
+            .push(format!("{} {}", head.method, head.target));
+        if head.upgrade {
             std::io::copy(&mut reader, &mut std::io::sink())?;
-            return Ok(());
-        }
-        if chunked {
-            loop {
-                let mut size = String::new();
-                reader.read_line(&mut size)?;
-                let size = u64::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16)
-                    .unwrap_or(0);
-                // The chunk and its CRLF; the last chunk (size 0) is followed by an empty trailer line.
-                std::io::copy(&mut (&mut reader).take(size + 2), &mut std::io::sink())?;
-                if size == 0 {
-                    break;
-                }
-            }
-        } else {
-            std::io::copy(&mut (&mut reader).take(length), &mut std::io::sink())?;
+            break;
         }
     }
+    Ok(())
 }

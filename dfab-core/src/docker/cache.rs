@@ -14,6 +14,7 @@ struct Key {
     tunnel: String,
     api_version: Option<String>,
     timeout: u64,
+    max_response: u64,
 }
 
 type Slot = Arc<Mutex<Option<Arc<DockerClient>>>>;
@@ -49,6 +50,7 @@ pub fn docker_client() -> Result<Arc<DockerClient>, DockerError> {
         tunnel: env.docker_tunnel.clone(),
         api_version: env.docker_api_version.clone(),
         timeout: env.docker_timeout,
+        max_response: env.docker_max_response,
     };
     let poisoned = || DockerError::CachePoisoned;
     let slot = Arc::clone(

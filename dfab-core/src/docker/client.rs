@@ -10,6 +10,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use super::endpoint::{Endpoint, Tunnel, DEFAULT_SOCKET};
+use super::guard::{GuardError, LastError, Limits, LIMITS_HEADER};
+use super::local_transport::LocalConnector;
 use super::runtime::block_on;
 use super::ssh_transport::SshConnector;
 use super::DockerError;
@@ -39,7 +41,10 @@ pub struct DockerClient {
     endpoint: Endpoint,
     tunnel: Option<Tunnel>,
     connection: Option<Arc<Connection>>,
-    timeout: u64,
+    /// What one answer may take, in time and bytes; every request carries them to the watch on its connection.
+    limits: Limits,
+    /// The watch's last error on this client's connections.
+    last: LastError,
     /// The API version every request's path carries.
     api: ClientVersion,
 }
@@ -53,9 +58,11 @@ impl DockerClient {
             .as_deref()
             .map(parse_api_version)
             .transpose()?;
-        let version = pinned.as_ref().unwrap_or(&NEWEST_API);
-        let timeout = env.docker_timeout;
-        let mut client = match &env.host_string {
+        let version = pinned.unwrap_or(NEWEST_API);
+        let limits = Limits::of(env);
+        let last = LastError::default();
+        // Every connection, local or through SSH, is one of dfab's connectors' so that the watch sees it.
+        let (host, endpoint, tunnel, connection, transport) = match &env.host_string {
             None => {
                 let url = env
                     .docker_base_url
@@ -63,70 +70,56 @@ impl DockerClient {
                     .or_else(|| std::env::var("DOCKER_HOST").ok())
                     .unwrap_or_else(|| format!("unix://{DEFAULT_SOCKET}"));
                 let endpoint = Endpoint::parse(&url, env.docker_tunnel_remote_port)?;
-                let docker = match &endpoint {
-                    Endpoint::Unix(path) if !std::path::Path::new(path).exists() => {
+                if let Endpoint::Unix(path) = &endpoint {
+                    if !std::path::Path::new(path).exists() {
                         return Err(DockerError::EngineNotRunning {
                             host: "localhost".into(),
                             socket: path.clone(),
-                        })
-                    }
-                    Endpoint::Unix(path) => Docker::connect_with_unix(path, timeout, version),
-                    Endpoint::Tcp { host, port } => {
-                        Docker::connect_with_http(&format!("tcp://{host}:{port}"), timeout, version)
+                        });
                     }
                 }
-                .map_err(|e| DockerError::Unusable {
-                    url: url.clone(),
-                    reason: e.to_string(),
-                })?;
-                DockerClient {
-                    docker,
-                    host: "localhost".into(),
-                    endpoint,
-                    tunnel: None,
-                    connection: None,
-                    timeout,
-                    api: *version,
-                }
+                let connector = LocalConnector::new(endpoint.clone(), limits, last.clone());
+                let transport = http_transport(connector);
+                ("localhost".to_owned(), endpoint, None, None, transport)
             }
             Some(host) => {
-                let connector = SshConnector::from_env(env, host)?;
+                let connector = SshConnector::from_env(env, host, last.clone())?;
                 let (connection, tunnel, endpoint) = connector.route();
-                let url = endpoint.describe();
-                let http = Arc::new(Client::builder(TokioExecutor::new()).build(connector));
-                let transport = move |request: BollardRequest| {
-                    let http = Arc::clone(&http);
-                    async move { http.request(request).await.map_err(BollardError::from) }
-                };
-                let docker = Docker::connect_with_custom_transport(
-                    transport,
-                    Some("http://docker"),
-                    timeout,
-                    version,
-                )
-                .map_err(|e| DockerError::Unusable {
-                    url: url.clone(),
-                    reason: e.to_string(),
-                })?;
-                DockerClient {
-                    docker,
-                    host: host.clone(),
+                let transport = http_transport(connector);
+                (
+                    host.clone(),
                     endpoint,
-                    tunnel: Some(tunnel),
-                    connection: Some(connection),
-                    timeout,
-                    api: *version,
-                }
+                    Some(tunnel),
+                    Some(connection),
+                    transport,
+                )
             }
+        };
+        let docker = Docker::connect_with_custom_transport(
+            transport,
+            Some("http://docker"),
+            limits.timeout,
+            &version,
+        )
+        .map_err(|e| DockerError::Unusable {
+            url: endpoint.describe(),
+            reason: e.to_string(),
+        })?;
+        let mut client = DockerClient {
+            docker,
+            host,
+            endpoint,
+            tunnel,
+            connection,
+            limits,
+            last,
+            api: version,
         };
         if let Some(pin) = &pinned {
             check_version(&client.host, pin, true)?;
         }
         client.api = client.settle_version(pinned)?;
-        let prefix = format!("/v{}", client.api);
-        client.docker = client
-            .docker
-            .with_request_modifier(move |request| with_version(request, &prefix));
+        client.docker = client.with_modifier(client.docker.clone());
         Ok(client)
     }
 
@@ -256,28 +249,63 @@ impl DockerClient {
             BollardError::RequestTimeoutError => DockerError::Timeout {
                 host: self.host.clone(),
                 what: what.to_owned(),
-                seconds: self.timeout,
+                seconds: self.limits.timeout,
             },
-            other => self.diagnose(what, &other),
+            other => {
+                let noted = self
+                    .last
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                // Found in the chain of causes, or else noted by the watch: bollard's streams keep only the text of
+                // the error that ended them.
+                match GuardError::find(&other).cloned().or(noted) {
+                    Some(guarded) => DockerError::Bounded {
+                        host: self.host.clone(),
+                        what: what.to_owned(),
+                        reason: guarded.to_string(),
+                    },
+                    None => self.diagnose(what, &other),
+                }
+            }
         }
     }
 
     /// The timeout of one request, in seconds.
     pub fn timeout(&self) -> u64 {
-        self.timeout
+        self.limits.timeout
     }
 
-    /// A copy of this client whose requests may take `timeout`.
+    /// A copy of this client whose requests may take `timeout` (a whole answer; a stream, without a byte).
     pub fn with_timeout(&self, timeout: Duration) -> DockerClient {
-        DockerClient {
+        let mut client = DockerClient {
             docker: self.docker.clone().with_timeout(timeout),
             host: self.host.clone(),
             endpoint: self.endpoint.clone(),
             tunnel: self.tunnel.clone(),
             connection: self.connection.clone(),
-            timeout: timeout.as_secs(),
+            limits: Limits {
+                timeout: timeout.as_secs(),
+                ..self.limits
+            },
+            last: self.last.clone(),
             api: self.api,
-        }
+        };
+        client.docker = client.with_modifier(client.docker.clone());
+        client
+    }
+
+    /// `docker` with this client's request modifier: the API version on every path, and the limits for the watch.
+    fn with_modifier(&self, docker: Docker) -> Docker {
+        let prefix = format!("/v{}", self.api);
+        let limits = hyper::header::HeaderValue::from_str(&self.limits.header()).ok();
+        docker.with_request_modifier(move |request| {
+            let mut request = with_version(request, &prefix);
+            if let Some(limits) = &limits {
+                request.headers_mut().insert(LIMITS_HEADER, limits.clone());
+            }
+            request
+        })
     }
 
     /// The API version to speak: the pin, once the engine has taken a request at it; else dfab's newest, lowered to
@@ -403,6 +431,39 @@ impl DockerClient {
             },
         }
     }
+}
+
+/// A bollard transport: a request in, the engine's answer out.
+type Transport = Box<
+    dyn Fn(
+            BollardRequest,
+        ) -> std::pin::Pin<
+            Box<
+                dyn Future<Output = Result<hyper::Response<hyper::body::Incoming>, BollardError>>
+                    + Send,
+            >,
+        > + Send
+        + Sync,
+>;
+
+/// The transport that sends each request through a hyper client over `connector`'s connections.
+fn http_transport<C>(connector: C) -> Transport
+where
+    C: tower_service::Service<hyper::Uri> + Clone + Send + Sync + 'static,
+    C::Response: hyper::rt::Read
+        + hyper::rt::Write
+        + hyper_util::client::legacy::connect::Connection
+        + Unpin
+        + Send
+        + 'static,
+    C::Future: Send + Unpin + 'static,
+    C::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let http = Arc::new(Client::builder(TokioExecutor::new()).build(connector));
+    Box::new(move |request: BollardRequest| {
+        let http = Arc::clone(&http);
+        Box::pin(async move { http.request(request).await.map_err(BollardError::from) })
+    })
 }
 
 /// What a look at the host found after a transport error.

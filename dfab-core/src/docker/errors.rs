@@ -107,6 +107,16 @@ pub enum DockerError {
         /// The engine's message.
         message: String,
     },
+    /// The engine's answer went past a bound: too large, too slow, or not HTTP.
+    #[error("{what} on {host} failed: {reason}")]
+    Bounded {
+        /// The host (or `localhost`).
+        host: String,
+        /// The request.
+        what: String,
+        /// Which bound, with the request and what was received.
+        reason: String,
+    },
     /// The engine answered with something that is not the JSON the request expects.
     #[error(
         "{what} on {host} failed: the engine's answer is not what the API describes ({reason})"
@@ -164,7 +174,10 @@ impl DockerError {
     pub fn is_unreachable(&self) -> bool {
         match self {
             DockerError::Transport(ssh) => ssh.is_unreachable(),
-            DockerError::EngineNotRunning { .. } => true,
+            // An engine that answers past every bound is as good as gone: a fleet run goes on without it.
+            DockerError::EngineNotRunning { .. }
+            | DockerError::Bounded { .. }
+            | DockerError::BadAnswer { .. } => true,
             _ => false,
         }
     }

@@ -58,7 +58,8 @@ fn port_for(host: &str, first: u16) -> u16 {
 pub fn local_tunnel() -> Result<LocalTunnel, DockerError> {
     let env = env();
     let host = env.host_string.clone().ok_or(DockerError::NeedsHost)?;
-    let connector = SshConnector::from_env(&env, &host)?;
+    // The local tunnel passes bytes on for other programs; it has no client to note the watch's errors for.
+    let connector = SshConnector::from_env(&env, &host, Default::default())?;
     let port = port_for(&host, env.docker_tunnel_local_port);
     let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| DockerError::LocalPort {
         host: host.clone(),

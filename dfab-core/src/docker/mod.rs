@@ -7,12 +7,15 @@ mod cache;
 mod client;
 mod endpoint;
 mod errors;
+mod guard;
 mod image_error;
+mod local_transport;
 mod local_tunnel;
 mod maintenance;
 mod push;
 mod runtime;
 mod ssh_transport;
+mod stream;
 
 pub(crate) use body::{file_body, CHUNK};
 pub use build::{build_image, BuildOptions, DockerFile};

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use hyper::Uri;
-use hyper_util::client::legacy::connect::{Connected, Connection as HyperConnection};
-use hyper_util::rt::TokioIo;
 
 use super::endpoint::{Endpoint, Tunnel, DEFAULT_SOCKET};
+use super::guard::{LastError, Limits};
+use super::stream::{EngineStream, Socket};
 use super::DockerError;
 use crate::env::Env;
 use crate::ssh::{Connection, SshError};
@@ -31,12 +31,20 @@ pub(crate) struct SshConnector {
     show_socat: bool,
     /// Print debug lines (`--show debug`); read here because channels open on tokio's threads, not the task's.
     show_debug: bool,
+    /// The watch's limits for requests that carry none.
+    limits: Limits,
+    /// Where the watch notes its errors for the client.
+    last: LastError,
 }
 
 impl SshConnector {
     /// The route to `host`'s engine that `env` describes (`docker_base_url`, `docker_tunnel`), on the host's
     /// cached SSH connection.
-    pub(crate) fn from_env(env: &Env, host: &str) -> Result<SshConnector, DockerError> {
+    pub(crate) fn from_env(
+        env: &Env,
+        host: &str,
+        last: LastError,
+    ) -> Result<SshConnector, DockerError> {
         let url = env
             .docker_base_url
             .clone()
@@ -50,6 +58,8 @@ impl SshConnector {
             host: host.to_owned(),
             show_socat: !env.socat_quiet,
             show_debug: env.output.debug,
+            limits: Limits::of(env),
+            last,
         })
     }
 
@@ -115,20 +125,22 @@ impl SshConnector {
     }
 
     /// Opens one channel as a tokio stream; blocking, so it runs on tokio's blocking pool.
-    fn open(&self) -> io::Result<TunnelStream> {
+    fn open(&self) -> io::Result<EngineStream> {
         let (stream, stderr) = self.open_channel()?;
         stream.set_nonblocking(true)?;
-        Ok(TunnelStream {
-            io: TokioIo::new(tokio::net::UnixStream::from_std(stream)?),
-            _stderr: stderr,
-        })
+        Ok(EngineStream::new(
+            Socket::Unix(tokio::net::UnixStream::from_std(stream)?),
+            stderr,
+            self.limits,
+            self.last.clone(),
+        ))
     }
 }
 
 impl tower_service::Service<Uri> for SshConnector {
-    type Response = TunnelStream;
+    type Response = EngineStream;
     type Error = io::Error;
-    type Future = Pin<Box<dyn Future<Output = io::Result<TunnelStream>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = io::Result<EngineStream>> + Send>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
@@ -175,45 +187,4 @@ fn direct_channels_refused(host: &str) -> bool {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .iter()
         .any(|h| h == host)
-}
-
-/// One HTTP connection's SSH channel.
-pub(crate) struct TunnelStream {
-    io: TokioIo<tokio::net::UnixStream>,
-    /// socat's stderr, kept open (and unread) for the channel's life: closing it would end the channel.
-    _stderr: Option<StdUnixStream>,
-}
-
-impl HyperConnection for TunnelStream {
-    fn connected(&self) -> Connected {
-        Connected::new()
-    }
-}
-
-impl hyper::rt::Read for TunnelStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: hyper::rt::ReadBufCursor<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_read(cx, buf)
-    }
-}
-
-impl hyper::rt::Write for TunnelStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_shutdown(cx)
-    }
 }

@@ -171,7 +171,10 @@ env_keys! {
     /// Push the map's images from the local engine to each client's engine (only the layers it lacks) before
     /// `create`, `startup`, `update` and `pull_images`, instead of pulling them from a registry.
     docker_push_images: bool = false,
-    /// Seconds one Docker API request may take.
+    /// The most bytes one Docker API answer (a list, an inspection), or one line or frame of a stream, may take.
+    docker_max_response: u64 = 64 * 1024 * 1024,
+    /// Seconds a Docker API answer may take, from the request to its last byte; for a stream (a load, a build, a
+    /// pull, an export), seconds without a byte either way.
     docker_timeout: u64 = 60,
     /// How to reach a host's engine: `auto` (a direct channel, socat where the server refuses those), `socat`,
     /// `streamlocal` or `tcp`.

@@ -174,11 +174,14 @@ pub fn load_image_file(filename: &Path, timeout: Duration) -> anyhow::Result<Vec
         while let Some(reply) = replies.next().await {
             let reply = reply?;
             if let Some(text) = reply.stream.or(reply.status) {
+                // Kept to a bound: an engine may send lines without end.
+                let room = REPORT_LINES.saturating_sub(report.len());
                 report.extend(
                     text.lines()
                         .map(str::trim)
                         .filter(|l| !l.is_empty())
-                        .map(str::to_owned),
+                        .map(str::to_owned)
+                        .take(room),
                 );
             }
         }
@@ -193,6 +196,9 @@ pub fn load_image_file(filename: &Path, timeout: Duration) -> anyhow::Result<Vec
         Ok(report) => Ok(report),
     }
 }
+
+/// The most lines of a load's report kept: a tarball of many images says one line each.
+const REPORT_LINES: usize = 10_000;
 
 /// The most a tarball's `manifest.json` may take: far more than any real image list.
 const MANIFEST_LIMIT: u64 = 16 * 1024 * 1024;

@@ -73,8 +73,10 @@ pub(super) fn load(
     let found = std::sync::Arc::clone(&ids);
     let outcome = client.block_on_within(&what, timeout, async move {
         let mut replies = docker.import_image(
+            // Not quiet: the classic store reports each layer as it loads it, so a long load is not mistaken for a
+            // stalled one.
             bollard::query_parameters::ImportImageOptions {
-                quiet: true,
+                quiet: false,
                 ..Default::default()
             },
             bollard::body_try_stream(chunks),
@@ -85,10 +87,13 @@ pub(super) fn load(
             let line = reply?.stream.unwrap_or_default();
             let line = line.trim();
             if let Some(id) = line.strip_prefix("Loaded image ID: ") {
-                found
+                let mut found = found
                     .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push(id.to_owned());
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                // One image is sent; an engine that says more is not believed past a few.
+                if found.len() < 8 {
+                    found.push(id.to_owned());
+                }
             } else if line.starts_with("Error") {
                 // The engine reports some failures as a line of a successful load ("Error unpacking image …").
                 failure.get_or_insert_with(|| line.to_owned());
