@@ -358,6 +358,56 @@ fn command_failures() {
         .run();
 }
 
+/// What `run` keeps of a command's output stops at `capture_limit`: a command printing 200 MB past a 1 MB limit
+/// fails at once with one line naming the host, the command, the limit and the key, and dfab holds little; one
+/// printing up to the limit is kept whole.
+#[test]
+fn output_past_the_capture_limit_fails_the_command() {
+    let Some(t) = env() else { return };
+    let host = format!("root@127.0.0.1:{}", t.port);
+    let under = dfab()
+        .args(&strs(&root(&t)))
+        .args(&[
+            "--set",
+            "capture_limit=100000",
+            "--",
+            "head -c 100000 /dev/zero | tr '\\0' x",
+        ])
+        .run();
+    assert!(
+        under.contains(&format!("[{host}] out: {}\n", "x".repeat(100_000))),
+        "the output is whole"
+    );
+    let mut args = root(&t);
+    args.extend(
+        [
+            "--hide",
+            "everything",
+            "--set",
+            "capture_limit=1000000",
+            "--",
+            "head -c 200000000 /dev/zero | tr '\\0' x",
+        ]
+        .map(str::to_owned),
+    );
+    let run = dfab_test_support::run_measured(
+        std::process::Command::new(env!("CARGO_BIN_EXE_dfab-example")).args(&args),
+        std::time::Duration::from_secs(60),
+    );
+    let case = format!("{:.1} s, {} MiB\n{}", run.seconds, run.peak_mib, run.stderr);
+    assert_eq!(run.status, 1, "{case}");
+    assert!(
+        run.stderr.contains(&format!(
+            "Fatal error: 'head -c 200000000 /dev/zero | tr '\\0' x' on {host} printed more than 1000000 bytes on \
+             stdout: dfab keeps at most capture_limit bytes of each stream of a command for its result (raise \
+             capture_limit, or send the output to a file)"
+        )),
+        "{case}"
+    );
+    assert!(run.peak_mib < 100, "{case}");
+    assert!(run.seconds < 20.0, "{case}");
+}
+
 #[test]
 fn eager_disconnects_and_coloured_errors() {
     let Some(t) = env() else { return };

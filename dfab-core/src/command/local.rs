@@ -4,7 +4,9 @@ use std::process::{Command, Output, Stdio};
 
 use anyhow::Context;
 
-use super::CommandResult;
+use std::io::Read;
+
+use super::{CaptureLimit, CommandResult};
 use crate::env::{env, Env};
 use crate::term::output::{self, Stream};
 
@@ -63,6 +65,69 @@ pub fn exports(env: &Env) -> Option<String> {
     (!pairs.is_empty()).then(|| format!("export {}", pairs.join(" ")))
 }
 
+/// Runs `process` to its end with its stdout and stderr collected, each up to `limit` bytes: past that the process is
+/// killed and the error is [`CaptureLimit`].
+fn bounded_output(process: &mut Command, command: &str, limit: u64) -> anyhow::Result<Output> {
+    use std::os::unix::process::CommandExt;
+    let mut child = process
+        // A group of its own, so that stopping it stops what it started too (which holds the pipes open).
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let (sender, results) = std::sync::mpsc::channel();
+    let pipes: [(&'static str, Option<Box<dyn Read + Send>>); 2] = [
+        ("stdout", child.stdout.take().map(|p| Box::new(p) as _)),
+        ("stderr", child.stderr.take().map(|p| Box::new(p) as _)),
+    ];
+    for (stream, pipe) in pipes {
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let read = match pipe {
+                Some(pipe) => pipe.take(limit + 1).read_to_end(&mut bytes).map(drop),
+                None => Ok(()),
+            };
+            let _ = sender.send((stream, read.map(|()| bytes)));
+        });
+    }
+    drop(sender);
+    let (mut stdout, mut stderr, mut over) = (Vec::new(), Vec::new(), None);
+    // As each stream ends: one past the limit stops the process at once, so that the other's pipe closes too.
+    for (stream, read) in results {
+        let bytes = read?;
+        if bytes.len() as u64 > limit && over.is_none() {
+            over = Some(stream);
+            let group = i32::try_from(child.id())
+                .ok()
+                .and_then(rustix::process::Pid::from_raw);
+            if let Some(group) = group {
+                let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+            }
+        }
+        match stream {
+            "stdout" => stdout = bytes,
+            _ => stderr = bytes,
+        }
+    }
+    let status = child.wait()?;
+    if let Some(stream) = over {
+        return Err(CaptureLimit {
+            host: "localhost".into(),
+            command: command.to_owned(),
+            stream,
+            limit,
+        }
+        .into());
+    }
+    Ok(Output {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
 fn run_local(command: &str, capture: bool) -> anyhow::Result<CommandResult> {
     let env = env();
     let real_command = compose_local(&env, command);
@@ -78,16 +143,26 @@ fn run_local(command: &str, capture: bool) -> anyhow::Result<CommandResult> {
     let mut process: Command = xshell::cmd!(shell, "/bin/sh -c {real_command}").into();
     // Whole lines only in parallel runs, so the output is collected and printed line by line there.
     let collect = capture || env.linewise || !(env.output.stdout && env.output.stderr);
+    let cannot = || format!("cannot run '/bin/sh' for the local command '{command}'");
     let out: Output = if collect {
-        process.stdin(Stdio::null()).output()
+        bounded_output(&mut process, command, env.capture_limit).map_err(|e| {
+            // Past the limit is the command's doing, and says so itself.
+            if e.is::<CaptureLimit>() {
+                e
+            } else {
+                e.context(cannot())
+            }
+        })?
     } else {
-        process.status().map(|status| Output {
-            status,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-        })
-    }
-    .with_context(|| format!("cannot run '/bin/sh' for the local command '{command}'"))?;
+        process
+            .status()
+            .map(|status| Output {
+                status,
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+            })
+            .with_context(cannot)?
+    };
 
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -140,6 +215,29 @@ mod tests {
             compose_local(&env, "ls"),
             "cd /tmp >/dev/null && source x && export PATH=\"$PATH:\"/opt/bin\"\" A=\"a \\\"\\$b\\\"\" && ls"
         );
+    }
+
+    #[test]
+    fn output_past_the_capture_limit_fails_and_stops_the_command() {
+        let _limit = crate::env::settings([("capture_limit", 1000)]).unwrap();
+        let under = local_capture("head -c 1000 /dev/zero | tr '\\0' x").unwrap();
+        assert_eq!(under.stdout, "x".repeat(1000));
+        let over = local_capture("head -c 1001 /dev/zero | tr '\\0' x")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            over,
+            "'head -c 1001 /dev/zero | tr '\\0' x' on localhost printed more than 1000 bytes on stdout: dfab keeps at \
+             most capture_limit bytes of each stream of a command for its result (raise capture_limit, or send the \
+             output to a file)"
+        );
+        // Past the limit on stderr while stdout stays open: the whole group is stopped, not waited for.
+        let started = std::time::Instant::now();
+        let over = local_capture("head -c 5000 /dev/zero >&2; sleep 60")
+            .unwrap_err()
+            .to_string();
+        assert!(over.contains("more than 1000 bytes on stderr"), "{over}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
     }
 
     #[test]

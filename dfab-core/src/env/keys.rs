@@ -141,6 +141,9 @@ env_keys! {
     command: String = String::new(),
     /// Commands from `prefix()` guards, outermost first.
     command_prefixes: Vec<String> = Vec::new(),
+    /// The most bytes of a command's stdout, and of its stderr, that `run`, `sudo` and `local` keep for the
+    /// result; a command printing more fails there.
+    capture_limit: u64 = 256 * 1024 * 1024,
     /// Remote command timeout in seconds (`-T`).
     command_timeout: Option<u64> = None,
     /// Connection attempts per host (`-n`).

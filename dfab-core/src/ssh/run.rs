@@ -229,14 +229,21 @@ impl Responder {
     }
 }
 
-/// Reads one output stream to its end: shows it, captures it, answers prompts.
+/// How much of an output stream a result keeps, and whose stream it is, for the error past it.
+struct Cap<'a> {
+    limit: u64,
+    host: &'a str,
+    command: &'a str,
+}
+
+/// Reads one output stream to its end: shows it, captures it (up to `cap`), answers prompts.
 fn pump(
     mut source: UnixStream,
     display: Option<LineStream>,
     stream: Stream,
     responder: &Mutex<Responder>,
-    deadline: Option<Instant>,
-    timeout: u64,
+    (deadline, timeout): (Option<Instant>, u64),
+    cap: &Cap<'_>,
 ) -> anyhow::Result<Vec<u8>> {
     let mut display = display;
     let mut captured: Vec<u8> = Vec::new();
@@ -268,6 +275,18 @@ fn pump(
         let chunk = &buffer[..n];
         if let Some(display) = display.as_mut() {
             output::write(stream, &display.feed(chunk));
+        }
+        if captured.len() as u64 + n as u64 > cap.limit {
+            return Err(crate::command::CaptureLimit {
+                host: cap.host.to_owned(),
+                command: cap.command.to_owned(),
+                stream: match stream {
+                    Stream::Stderr => "stderr",
+                    Stream::Stdout => "stdout",
+                },
+                limit: cap.limit,
+            }
+            .into());
         }
         captured.extend_from_slice(chunk);
         let answered = responder
@@ -339,17 +358,22 @@ fn execute_remote(
         |on: bool, kind: &str| on.then(|| LineStream::new(line_prefix(kind), env.linewise));
     let out_display = display(env.output.stdout, "out");
     let err_display = display(env.output.stderr, "err");
+    let cap = Cap {
+        limit: env.capture_limit,
+        host: &host,
+        command,
+    };
     let (stdout, stderr) = std::thread::scope(|scope| -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
         let err_reader = opened.stderr.map(|source| {
-            let responder = Arc::clone(&responder);
+            let (responder, cap) = (Arc::clone(&responder), &cap);
             scope.spawn(move || {
                 pump(
                     source,
                     err_display,
                     Stream::Stderr,
                     &responder,
-                    deadline,
-                    timeout.unwrap_or(0),
+                    (deadline, timeout.unwrap_or(0)),
+                    cap,
                 )
             })
         });
@@ -358,8 +382,8 @@ fn execute_remote(
             out_display,
             Stream::Stdout,
             &responder,
-            deadline,
-            timeout.unwrap_or(0),
+            (deadline, timeout.unwrap_or(0)),
+            &cap,
         );
         let stderr = match err_reader {
             Some(handle) => handle
