@@ -593,7 +593,8 @@ fn configurations_run_only_on_their_own_clients_engines() {
     let Some(t) = dfab_test_support::test_env() else {
         return;
     };
-    let [e1, e2] = [t.engines[0].as_str(), t.engines[1].as_str()];
+    // A 20.10 engine and Docker 28 with containerd's store: the routing holds across engine versions.
+    let [e1, e2] = [t.engines[0].as_str(), t.matrix[2].url.as_str()];
     let local = "unix:///var/run/docker.sock";
     clean_engines(&[e1, e2, local]);
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -1206,9 +1207,10 @@ fn a_container_on_another_containers_network_starts() {
     remove();
 }
 
-/// What the engine has of map `converge`: its containers with their state, its volumes and networks, dfab's helper
+/// What `engine` (the default for `None`) has of map `converge`: its containers with their state, its volumes and networks, dfab's helper
 /// containers, the prepared volume's owner and mode, and whether the exec command runs.
-fn converge_state() -> Vec<String> {
+fn converge_state(engine: Option<&str>) -> Vec<String> {
+    let docker = |args: &[&str]| dfab_test_support::docker(engine, args).1;
     let mut state: Vec<String> = docker(&[
         "ps",
         "-a",
@@ -1260,6 +1262,14 @@ fn an_interrupted_startup_update_or_shutdown_converges_on_the_next_run() {
     let Some(t) = dfab_test_support::test_env() else {
         return;
     };
+    for engine in &t.matrix {
+        converge_on(&t, engine);
+    }
+}
+
+/// The cuts and reruns of [`an_interrupted_startup_update_or_shutdown_converges_on_the_next_run`] on `engine`.
+fn converge_on(t: &TestEnv, engine: &Engine) {
+    let on = |args: &[&str]| dfab_test_support::docker(engine.host(), args).1;
     let map = MapFile::new(
         "converge.yaml",
         "name: converge\nvolumes: {data: {default_path: /data, user: 1000, permissions: \"0750\"}}\n\
@@ -1269,9 +1279,12 @@ fn an_interrupted_startup_update_or_shutdown_converges_on_the_next_run() {
          web: {image: /busybox:latest, links: app, uses: data, networks: [net], stop_timeout: 1, \
          create_options: {command: sleep 600}}\n",
     );
-    let set = format!("{},docker_parallel=1", map.set);
+    let set = format!(
+        "{},docker_parallel=1,docker_base_url={}",
+        map.set, engine.url
+    );
     let direct = format!("root@127.0.0.1:{}", t.port);
-    let login = |host: &str| over_ssh(&t, host, &set);
+    let login = |host: &str| over_ssh(t, host, &set);
     let run = |host: &str, task: &str| {
         let args = login(host);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -1284,12 +1297,12 @@ fn an_interrupted_startup_update_or_shutdown_converges_on_the_next_run() {
         )
         .run();
         assert_eq!(
-            converge_state(),
+            converge_state(engine.host()),
             ["exec command runs: false"],
             "teardown leaves nothing"
         );
     };
-    docker(&[
+    on(&[
         "rm",
         "-f",
         "converge.web",
@@ -1297,10 +1310,10 @@ fn an_interrupted_startup_update_or_shutdown_converges_on_the_next_run() {
         "converge.data.dfab-unprepared",
         "converge.data.dfab-prepare",
     ]);
-    docker(&["volume", "rm", "converge.data"]);
-    docker(&["network", "rm", "converge.net"]);
+    on(&["volume", "rm", "converge.data"]);
+    on(&["network", "rm", "converge.net"]);
     run(&direct, "actions.startup:converge,web").run();
-    let reference = converge_state();
+    let reference = converge_state(engine.host());
     assert!(
         reference.contains(&"converge.data root 1000:1000 750".to_owned()),
         "{reference:?}"
@@ -1324,13 +1337,13 @@ fn an_interrupted_startup_update_or_shutdown_converges_on_the_next_run() {
     ];
     let startup = "actions.startup:converge,web";
     for event in cuts {
-        let status = cut_at(t.port, event, Cut::ForGood, |through| {
+        let status = cut_at(t.port, engine.host(), event, Cut::ForGood, |through| {
             run(through, startup).run_any_status()
         });
         assert_ne!(status, 0, "the run cut at {event:?} fails");
         let rerun = run(&direct, startup).run();
         assert_eq!(
-            converge_state(),
+            converge_state(engine.host()),
             reference,
             "after a cut at {event:?} and a rerun:\n{rerun}"
         );
@@ -1352,24 +1365,24 @@ fn an_interrupted_startup_update_or_shutdown_converges_on_the_next_run() {
         // Each update has a changed command to apply.
         map.write(&original.replace("sleep 600}, exec", &format!("sleep {seconds}}}, exec")));
         let update = "actions.update:converge,web";
-        let status = cut_at(t.port, event, Cut::ForGood, |through| {
+        let status = cut_at(t.port, engine.host(), event, Cut::ForGood, |through| {
             run(through, update).run_any_status()
         });
         assert_ne!(status, 0, "the update cut at {event:?} fails");
         run(&direct, update).run();
         assert_eq!(
-            converge_state(),
+            converge_state(engine.host()),
             reference,
             "after an update cut at {event:?} and a rerun"
         );
-        assert!(docker(&["inspect", "-f", "{{.Config.Cmd}}", "converge.app"]).contains(seconds));
+        assert!(on(&["inspect", "-f", "{{.Config.Cmd}}", "converge.app"]).contains(seconds));
     }
     for event in [
         ("container", "stop", "converge.web"),
         ("container", "destroy", "converge.app"),
     ] {
         let shutdown = "actions.shutdown:converge,__all__,remove_attached=true";
-        let status = cut_at(t.port, event, Cut::ForGood, |through| {
+        let status = cut_at(t.port, engine.host(), event, Cut::ForGood, |through| {
             run(through, shutdown).run_any_status()
         });
         assert_ne!(status, 0, "the shutdown cut at {event:?} fails");

@@ -704,7 +704,7 @@ fn a_load_cut_short_says_what_the_engine_has() {
     for _ in 0..3 {
         docker(&["rmi", "dfabtest-small:latest", "dfabtest-big:latest"]);
         let mut stderr = String::new();
-        let status = cut_at(t.port, ("image", "load", &small), Cut::Once, |host| {
+        let status = cut_at(t.port, None, ("image", "load", &small), Cut::Once, |host| {
             let (_, err, status) = dfab()
                 .args(&[
                     "-H",

@@ -99,11 +99,12 @@ pub enum Cut {
     Once,
 }
 
-/// Runs `task` through a proxy to sshd on `port` and cuts the connection when the local engine reports `event`
-/// (type, action prefix, the object's name); returns the run's status once what the engine was still doing when
-/// the connection went (a preparation, say) has ended.
+/// Runs `task` through a proxy to sshd on `port` and cuts the connection when `engine` (the default engine for
+/// `None`) reports `event` (type, action prefix, the object's name); returns the run's status once what the engine
+/// was still doing when the connection went (a preparation, say) has ended.
 pub fn cut_at(
     port: u16,
+    engine: Option<&str>,
     event: (&str, &str, &str),
     how: Cut,
     task: impl FnOnce(&str) -> i32,
@@ -115,6 +116,7 @@ pub fn cut_at(
         .as_secs_f64();
     // Replayed from now on, so that an event before the stream is set up is not missed.
     let mut events = std::process::Command::new("docker")
+        .args(engine.map(|e| vec!["-H", e]).unwrap_or_default())
         .args([
             "events",
             "--since",
