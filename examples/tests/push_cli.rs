@@ -53,7 +53,8 @@ fn to_engine(t: &TestEnv, port: u16, engine: &str) -> Vec<String> {
     args
 }
 
-/// Pushes `image`, spooling under `cache`, and returns the JSON report.
+/// Pushes `image` (with any options after it: `app:1,source=app.tar`), spooling under `cache`, and returns the JSON
+/// report.
 fn push(t: &TestEnv, cache: &Path, engine: &str, image: &str) -> Value {
     let args = to_engine(t, t.port, engine);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -172,10 +173,8 @@ fn push_sends_only_the_layers_each_engine_lacks() {
     }
 }
 
-/// Rewrites the legacy `docker save` tarball at `legacy` in the layout Docker 25 and later save (each file a blob
-/// under `blobs/sha256/` named by its digest, `manifest.json` pointing at them, an OCI `index.json`), gzipped.
-fn to_oci_layout(legacy: &Path, out: &Path) {
-    use sha2::Digest;
+/// The files of a saved tarball, by path.
+fn saved_files(legacy: &Path) -> std::collections::HashMap<String, Vec<u8>> {
     let mut files = std::collections::HashMap::new();
     let mut archive = tar::Archive::new(std::fs::File::open(legacy).expect("the saved tarball"));
     for entry in archive.entries().expect("entries") {
@@ -185,15 +184,60 @@ fn to_oci_layout(legacy: &Path, out: &Path) {
         std::io::Read::read_to_end(&mut entry, &mut bytes).expect("its bytes");
         files.insert(path, bytes);
     }
-    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).expect("manifest.json");
-    let mut blobs: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut blob = |bytes: &[u8]| {
-        let hex: String = sha2::Sha256::digest(bytes)
+    files
+}
+
+/// The blobs of an OCI layout being made, each named by the hex of its digest.
+#[derive(Default)]
+struct Blobs(Vec<(String, Vec<u8>)>);
+
+impl Blobs {
+    /// Adds `bytes`; returns their digest (`sha256:…`) and size.
+    fn add(&mut self, bytes: Vec<u8>) -> (String, usize) {
+        use sha2::Digest;
+        let hex: String = sha2::Sha256::digest(&bytes)
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        blobs.push((hex.clone(), bytes.to_vec()));
-        format!("blobs/sha256/{hex}")
+        let size = bytes.len();
+        self.0.push((hex.clone(), bytes));
+        (format!("sha256:{hex}"), size)
+    }
+
+    /// Writes every blob (once) under `blobs/sha256/`, then `documents` and `oci-layout`, as a tarball into `out`.
+    fn write<W: std::io::Write>(mut self, out: W, documents: &[(&str, &[u8])]) -> W {
+        let mut builder = tar::Builder::new(out);
+        let mut add = |path: &str, bytes: &[u8]| {
+            let mut header = tar::Header::new_ustar();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder
+                .append_data(&mut header, path, bytes)
+                .expect("an entry");
+        };
+        self.0.sort();
+        self.0.dedup_by(|a, b| a.0 == b.0);
+        for (hex, bytes) in &self.0 {
+            add(&format!("blobs/sha256/{hex}"), bytes);
+        }
+        for (path, bytes) in documents {
+            add(path, bytes);
+        }
+        add("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
+        builder.into_inner().expect("the tarball")
+    }
+}
+
+/// Rewrites the legacy `docker save` tarball at `legacy` in the layout Docker 25 and later save (each file a blob
+/// under `blobs/sha256/` named by its digest, `manifest.json` pointing at them, an OCI `index.json`), gzipped.
+fn to_oci_layout(legacy: &Path, out: &Path) {
+    let files = saved_files(legacy);
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).expect("manifest.json");
+    let mut blobs = Blobs::default();
+    let mut blob = |bytes: &[u8]| {
+        let (digest, _) = blobs.add(bytes.to_vec());
+        format!("blobs/sha256/{}", digest.trim_start_matches("sha256:"))
     };
     let image = &manifest[0];
     let config = blob(&files[image["Config"].as_str().expect("config")]);
@@ -208,30 +252,18 @@ fn to_oci_layout(legacy: &Path, out: &Path) {
         "RepoTags": image["RepoTags"],
         "Layers": layers,
     }]);
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+    let gzip = flate2::write::GzEncoder::new(
         std::fs::File::create(out).expect("the OCI tarball"),
         flate2::Compression::fast(),
-    ));
-    let mut add = |path: &str, bytes: &[u8]| {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(bytes.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder
-            .append_data(&mut header, path, bytes)
-            .expect("an entry");
-    };
-    blobs.sort();
-    blobs.dedup_by(|a, b| a.0 == b.0);
-    for (hex, bytes) in &blobs {
-        add(&format!("blobs/sha256/{hex}"), bytes);
-    }
-    add("index.json", br#"{"schemaVersion":2,"manifests":[]}"#);
-    add("manifest.json", rewritten.to_string().as_bytes());
-    add("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
-    builder
-        .into_inner()
-        .expect("the tarball")
+    );
+    blobs
+        .write(
+            gzip,
+            &[
+                ("index.json", br#"{"schemaVersion":2,"manifests":[]}"#),
+                ("manifest.json", rewritten.to_string().as_bytes()),
+            ],
+        )
         .finish()
         .expect("gzip");
 }
@@ -241,27 +273,10 @@ fn to_oci_layout(legacy: &Path, out: &Path) {
 /// and pointing at the image's manifest, or (`nested`) at an index holding it and an attestation manifest of
 /// platform `unknown/unknown`.
 fn to_containerd_layout(legacy: &Path, out: &Path, name: &str, nested: bool) {
-    use sha2::Digest;
-    let mut files = std::collections::HashMap::new();
-    let mut archive = tar::Archive::new(std::fs::File::open(legacy).expect("the saved tarball"));
-    for entry in archive.entries().expect("entries") {
-        let mut entry = entry.expect("entry");
-        let path = entry.path().expect("path").to_string_lossy().into_owned();
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut entry, &mut bytes).expect("its bytes");
-        files.insert(path, bytes);
-    }
+    let files = saved_files(legacy);
     let manifest: Value = serde_json::from_slice(&files["manifest.json"]).expect("manifest.json");
-    let mut blobs: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut blob = |bytes: Vec<u8>| {
-        let hex: String = sha2::Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let size = bytes.len();
-        blobs.push((hex.clone(), bytes));
-        (format!("sha256:{hex}"), size)
-    };
+    let mut blobs = Blobs::default();
+    let mut blob = |bytes: Vec<u8>| blobs.add(bytes);
     let descriptor = |media: &str, (digest, size): (String, usize)| serde_json::json!({"mediaType": media, "digest": digest, "size": size});
     let image = &manifest[0];
     let config = blob(files[image["Config"].as_str().expect("config")].clone());
@@ -317,24 +332,10 @@ fn to_containerd_layout(legacy: &Path, out: &Path, name: &str, nested: bool) {
         "mediaType": "application/vnd.oci.image.index.v1+json",
         "manifests": [top],
     });
-    let mut builder = tar::Builder::new(std::fs::File::create(out).expect("the OCI tarball"));
-    let mut add = |path: &str, bytes: &[u8]| {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(bytes.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder
-            .append_data(&mut header, path, bytes)
-            .expect("an entry");
-    };
-    blobs.sort();
-    blobs.dedup_by(|a, b| a.0 == b.0);
-    for (hex, bytes) in &blobs {
-        add(&format!("blobs/sha256/{hex}"), bytes);
-    }
-    add("index.json", index.to_string().as_bytes());
-    add("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
-    builder.finish().expect("the tarball");
+    blobs.write(
+        std::fs::File::create(out).expect("the OCI tarball"),
+        &[("index.json", index.to_string().as_bytes())],
+    );
 }
 
 /// On Docker 28 with either image store: a first push sends the layers the engine lacks, a 5 MB change sends only
@@ -496,18 +497,12 @@ fn push_from_a_saved_tarball_in_either_layout() {
 
     // The engine has the base: the OCI tarball sends only the top layer.
     push(&t, cache.path(), e3, OCI_BASE);
-    let args = to_engine(&t, t.port, e3);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let from_oci = dfab()
-        .env("DFAB_CACHE", &cache.path().to_string_lossy())
-        .args(&args)
-        .args(&[&format!(
-            "docker.push_image:{OCI_APP},source={},format=json",
-            oci.display()
-        )])
-        .run();
-    let report: Value =
-        serde_json::from_str(from_oci.lines().next().unwrap_or_default()).expect("a JSON report");
+    let report = push(
+        &t,
+        cache.path(),
+        e3,
+        &format!("{OCI_APP},source={}", oci.display()),
+    );
     assert_eq!(
         (&report["layers_sent"], &report["layers_skipped"]),
         (&Value::from(1), &Value::from(2)),
@@ -520,22 +515,71 @@ fn push_from_a_saved_tarball_in_either_layout() {
     assert_eq!(image_id(Some(e3), OCI_APP), image_id(None, OCI_APP));
 
     // The legacy tarball with another tag: the image is there, so nothing is sent and it gets the tag asked for.
-    let renamed = dfab()
-        .env("DFAB_CACHE", &cache.path().to_string_lossy())
-        .args(&args)
-        .args(&[&format!(
-            "docker.push_image:{OCI_APP},source={},tag={RENAMED},format=json",
-            legacy.display()
-        )])
-        .run();
-    let report: Value =
-        serde_json::from_str(renamed.lines().next().unwrap_or_default()).expect("a JSON report");
+    let report = push(
+        &t,
+        cache.path(),
+        e3,
+        &format!("{OCI_APP},source={},tag={RENAMED}", legacy.display()),
+    );
     assert_eq!(report["bytes_sent"], 0, "{report}");
     assert_eq!(image_id(Some(e3), RENAMED), image_id(None, OCI_APP));
 
     for engine in [Some(e3.as_str()), None] {
         docker(engine, &["rmi", "-f", OCI_APP, OCI_BASE, RENAMED]);
     }
+}
+
+/// `source=` with what containerd's image store saves: no `manifest.json`, `index.json` naming the image and leading to
+/// a nested index with the image's manifest and an attestation (platform `unknown/unknown`), gzipped layers. It
+/// pushes onto a 20.10 engine and both Docker 28 stores; on the classic ones only the missing layer crosses.
+#[test]
+fn push_from_a_containerd_store_save() {
+    let Some(t) = dfab_test_support::test_env() else {
+        return;
+    };
+    let _turn = current_engines();
+    const NESTED_BASE: &str = "dfab-push-test/nested-base:1";
+    const NESTED_APP: &str = "dfab-push-test/nested-app:1";
+    build_images(&t, (NESTED_BASE, 3), (NESTED_APP, 1));
+    let cache = tempfile::tempdir().expect("cache directory");
+    let dir = tempfile::tempdir().expect("tarball directory");
+    let legacy = dir.path().join("legacy.tar");
+    let (saved, _) = docker(None, &["save", "-o", &legacy.to_string_lossy(), NESTED_APP]);
+    assert!(saved, "docker save");
+    let nested = dir.path().join("nested.tar");
+    to_containerd_layout(&legacy, &nested, NESTED_APP, true);
+    let engines = [
+        ("20.10", t.engines[2].as_str(), false),
+        ("28 classic", t.matrix[1].url.as_str(), false),
+        ("28 containerd", t.matrix[2].url.as_str(), true),
+    ];
+    for (label, engine, containerd) in engines {
+        docker(Some(engine), &["rmi", "-f", NESTED_APP, NESTED_BASE]);
+        push(&t, cache.path(), engine, NESTED_BASE);
+        let report = push(
+            &t,
+            cache.path(),
+            engine,
+            &format!("{NESTED_APP},source={}", nested.display()),
+        );
+        assert_eq!(
+            image_content(Some(engine), NESTED_APP),
+            image_content(None, NESTED_APP),
+            "{label}: {report}"
+        );
+        if containerd {
+            // The base it holds came uncompressed, the tarball's layers are gzipped: other blobs, so all are sent.
+            assert_eq!(report["full"], true, "{label}: {report}");
+        } else {
+            assert_eq!(
+                (&report["layers_sent"], &report["full"]),
+                (&Value::from(1), &Value::from(false)),
+                "{label}: {report}"
+            );
+        }
+        docker(Some(engine), &["rmi", "-f", NESTED_APP, NESTED_BASE]);
+    }
+    docker(None, &["rmi", "-f", NESTED_APP, NESTED_BASE]);
 }
 
 /// The names of the containers on `engine` whose names start with `prefix`, with their image IDs.

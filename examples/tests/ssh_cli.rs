@@ -406,6 +406,39 @@ fn output_past_the_capture_limit_fails_the_command() {
     );
     assert!(run.peak_mib < 100, "{case}");
     assert!(run.seconds < 20.0, "{case}");
+    // With stderr apart from stdout, on either stream: the command ends too (its channel is shut), nothing waits.
+    for (stream, redirect) in [("stdout", ""), ("stderr", " >&2")] {
+        let command = format!("head -c 200000000 /dev/zero | tr '\\0' x{redirect}; sleep 600");
+        let mut args = root(&t);
+        args.extend(
+            [
+                "--hide",
+                "everything",
+                // A terminal would merge the streams.
+                "--no-pty",
+                "--set",
+                "capture_limit=1000000,combine_stderr=false",
+                "--",
+                &command,
+            ]
+            .map(str::to_owned),
+        );
+        let run = dfab_test_support::run_measured(
+            std::process::Command::new(env!("CARGO_BIN_EXE_dfab-example")).args(&args),
+            std::time::Duration::from_secs(60),
+        );
+        let case = format!(
+            "{stream}: {:.1} s, {} MiB\n{}",
+            run.seconds, run.peak_mib, run.stderr
+        );
+        assert_eq!(run.status, 1, "{case}");
+        assert!(
+            run.stderr
+                .contains(&format!("printed more than 1000000 bytes on {stream}")),
+            "{case}"
+        );
+        assert!(run.seconds < 20.0, "{case}");
+    }
 }
 
 #[test]

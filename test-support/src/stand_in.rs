@@ -15,6 +15,8 @@ pub enum Misbehaviour {
     EndlessBody,
     /// The head and the start of a document, then one more byte every two seconds.
     Drip,
+    /// The head and the start of a document, then nothing, with the connection kept open.
+    Silent,
     /// A status line, then header lines that never end.
     EndlessHead,
     /// Half a JSON document, then the connection closes.
@@ -127,6 +129,12 @@ fn misbehave(out: &mut UnixStream, how: Misbehaviour) -> std::io::Result<()> {
                 std::thread::sleep(Duration::from_secs(2));
                 out.write_all(b"1\r\na\r\n")?;
             }
+        }
+        Misbehaviour::Silent => {
+            out.write_all(CHUNKED.as_bytes())?;
+            write!(out, "b\r\n{{\"stream\":\"\r\n")?;
+            std::thread::sleep(Duration::from_secs(60));
+            Ok(())
         }
         Misbehaviour::EndlessHead => {
             out.write_all(b"HTTP/1.1 200 OK\r\n")?;

@@ -126,6 +126,9 @@ pub(crate) fn run_job(
         body.cmd = Some(command);
         body.entrypoint = Some(Vec::new());
         body.working_dir = Some(SCRIPT_DIR.to_owned());
+        // The job's output is read back from its logs, multiplexed: without a terminal, so that the framing is the
+        // same whatever the configuration says (a TTY's raw text read as frames would lose bytes).
+        body.tty = Some(false);
         let host = body.host_config.get_or_insert_with(Default::default);
         host.binds
             .get_or_insert_with(Vec::new)

@@ -256,9 +256,12 @@ impl DockerClient {
                     .last
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .take();
-                // Found in the chain of causes, or else noted by the watch: bollard's streams keep only the text of
-                // the error that ended them.
+                    .take()
+                    .filter(|(when, _)| when.elapsed() < NOTED_FOR)
+                    .map(|(_, error)| error);
+                // Found in the chain of causes, or else noted by the watch just now: bollard's streams keep only
+                // the text of the error that ended them (an I/O error).
+                let noted = noted.filter(|_| matches!(other, BollardError::IOError { .. }));
                 match GuardError::find(&other).cloned().or(noted) {
                     Some(guarded) => DockerError::Bounded {
                         host: self.host.clone(),
@@ -276,7 +279,8 @@ impl DockerClient {
         self.limits.timeout
     }
 
-    /// A copy of this client whose requests may take `timeout` (a whole answer; a stream, without a byte).
+    /// A copy of this client whose requests may take `timeout`: a whole answer, and a stream without a byte (a build
+    /// step or an engine unpacking a large load may be silent for long).
     pub fn with_timeout(&self, timeout: Duration) -> DockerClient {
         let mut client = DockerClient {
             docker: self.docker.clone().with_timeout(timeout),
@@ -286,6 +290,7 @@ impl DockerClient {
             connection: self.connection.clone(),
             limits: Limits {
                 timeout: timeout.as_secs(),
+                idle: timeout.as_secs(),
                 ..self.limits
             },
             last: self.last.clone(),
@@ -432,6 +437,9 @@ impl DockerClient {
         }
     }
 }
+
+/// How long after the watch ended a connection its error is taken for the cause of a stream's failure.
+const NOTED_FOR: Duration = Duration::from_secs(5);
 
 /// A bollard transport: a request in, the engine's answer out.
 type Transport = Box<

@@ -119,14 +119,16 @@ pub(crate) enum GuardError {
 
 /// The last error the watch raised on any of a client's connections, for an error that reaches the client without
 /// its cause (bollard's streams keep only an I/O error's text).
-pub(crate) type LastError = std::sync::Arc<std::sync::Mutex<Option<GuardError>>>;
+pub(crate) type LastError =
+    std::sync::Arc<std::sync::Mutex<Option<(std::time::Instant, GuardError)>>>;
 
 impl GuardError {
     /// Notes `self` as `last`'s and makes the I/O error that ends the connection.
     fn raise(self, last: &LastError, kind: io::ErrorKind) -> io::Error {
         *last
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(self.clone());
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((std::time::Instant::now(), self.clone()));
         io::Error::new(kind, self)
     }
 
@@ -234,8 +236,9 @@ pub(crate) struct Guard {
     received: u64,
     /// Bytes of the body so far (for an answer) or of the current line (for lines).
     counted: u64,
-    /// For frames: the header bytes still to read, then the frame's size.
+    /// For frames: the bytes of the current frame's 8-byte header read so far.
     frame_header: Vec<u8>,
+    /// For frames: the bytes of the current frame still to come.
     frame_left: u64,
     /// Whether log frames are raw text (a TTY): counted as lines.
     raw_frames: bool,
@@ -273,18 +276,24 @@ impl Guard {
 
     /// Notes bytes dfab writes: the head of a new request, or its body (activity for the idle deadline).
     pub(crate) fn wrote(&mut self, bytes: &[u8]) {
-        if matches!(self.phase, Phase::Idle) {
+        // hyper may read an early answer (a refusal) while it still sends the request's body: only a request line
+        // starts a request, the rest of a body does not.
+        if matches!(self.phase, Phase::Idle) && is_request_line(bytes) {
             self.phase = Phase::Asking(Vec::new());
         }
         if let Phase::Asking(head) = &mut self.phase {
+            let from = head.len().saturating_sub(3);
             head.extend_from_slice(
                 &bytes[..bytes.len().min(HEAD_LIMIT.saturating_sub(head.len()))],
             );
-            if let Some(end) = find(head, b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&head[..end]).into_owned();
+            if let Some(end) = find(&head[from..], b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&head[..from + end]).into_owned();
                 self.start(&head);
             } else if head.len() >= HEAD_LIMIT {
-                // A head this long is not dfab's; leave the connection unwatched rather than guess.
+                // A head this long is not dfab's: the watch lets the connection be rather than guess at it.
+                self.class = Class::Data;
+                self.counted = 0;
+                self.due = None;
                 self.phase = Phase::UntilClose;
             }
         }
@@ -345,12 +354,8 @@ impl Guard {
             if timer.deadline() != due {
                 timer.as_mut().reset(due);
             }
-            // Woken at `due`; by then the stream may have moved it on, and the next poll looks again.
+            // Woken at `due`, unless bytes move it on first: each poll sets the timer to the deadline in force.
             return match timer.as_mut().poll(cx) {
-                Poll::Ready(()) if Instant::now() < due => {
-                    cx.waker().wake_by_ref();
-                    Poll::Pending
-                }
                 Poll::Ready(()) => Poll::Ready(self.expired()),
                 Poll::Pending => Poll::Pending,
             };
@@ -402,15 +407,17 @@ impl Guard {
     /// Takes what it can of `bytes` in the current phase; returns how many it used.
     fn step(&mut self, bytes: &[u8]) -> Result<usize, GuardError> {
         match &mut self.phase {
-            // Bytes with no request outstanding (a close, or an engine talking out of turn): hyper deals with them.
-            Phase::Idle | Phase::Asking(_) | Phase::UntilClose => {
+            // Bytes with no request outstanding (an engine talking out of turn): hyper refuses them itself.
+            Phase::Idle | Phase::Asking(_) => Ok(bytes.len()),
+            Phase::UntilClose => {
                 self.body(bytes)?;
                 Ok(bytes.len())
             }
             Phase::Head(head) => {
+                let from = head.len().saturating_sub(3);
                 let take = bytes.len().min(HEAD_LIMIT + 4 - head.len());
                 head.extend_from_slice(&bytes[..take]);
-                let Some(end) = find(head, b"\r\n\r\n") else {
+                let Some(end) = find(&head[from..], b"\r\n\r\n").map(|at| from + at) else {
                     if head.len() > HEAD_LIMIT {
                         return Err(self.malformed("its head is longer than 64 KiB"));
                     }
@@ -506,11 +513,9 @@ impl Guard {
             };
             let (name, value) = (name.trim(), value.trim());
             if name.eq_ignore_ascii_case("content-length") {
-                length = Some(
-                    value
-                        .parse::<u64>()
-                        .map_err(|_| self.malformed(&format!("Content-Length {value:?}")))?,
-                );
+                length = Some(value.parse::<u64>().map_err(|_| {
+                    self.malformed(&format!("its Content-Length {value:?} is not a byte count"))
+                })?);
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
                 chunked = value.to_ascii_lowercase().contains("chunked");
             } else if name.eq_ignore_ascii_case("content-type") {
@@ -519,8 +524,9 @@ impl Guard {
         }
         self.phase = match status {
             101 => {
-                // Hijacked (attach, exec): raw bytes both ways from here on.
+                // Hijacked (attach, exec): raw bytes both ways from here on, for as long as the other side wants.
                 self.class = Class::Follow;
+                self.due = None;
                 Phase::UntilClose
             }
             100..=199 => Phase::Head(Vec::new()),
@@ -641,6 +647,12 @@ impl Guard {
             why: why.to_owned(),
         }
     }
+}
+
+/// Whether `bytes` start as a request line does: a method in capitals, a space and a path.
+fn is_request_line(bytes: &[u8]) -> bool {
+    let method = bytes.iter().take_while(|b| b.is_ascii_uppercase()).count();
+    method > 0 && bytes.get(method) == Some(&b' ') && bytes.get(method + 1) == Some(&b'/')
 }
 
 /// Where `needle` starts in `haystack`.
@@ -764,6 +776,62 @@ mod tests {
             guard.follow(&[1, 0, 0, 0, 0, 0, 1, 0]),
             Err(GuardError::MessageTooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn a_pooled_connection_takes_request_after_request_and_ignores_a_late_body() {
+        let mut guard = Guard::new(LIMITS, LastError::default());
+        guard.wrote(b"POST /v1.41/images/load HTT");
+        guard.wrote(b"P/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assert_eq!(guard.request, "POST /v1.41/images/load");
+        assert_eq!(guard.class, Class::Lines);
+        // An early refusal while the body is still going out: the rest of the body is no new request.
+        guard
+            .follow(b"HTTP/1.1 500 X\r\nContent-Length: 2\r\n\r\n{}")
+            .unwrap();
+        assert!(matches!(guard.phase, Phase::Idle));
+        guard.wrote(b"1000\r\n\x00\x00\r\n\r\n");
+        assert!(matches!(guard.phase, Phase::Idle));
+        guard.wrote(b"GET /v1.41/info HTTP/1.1\r\n\r\n");
+        assert_eq!(guard.request, "GET /v1.41/info");
+        assert_eq!(guard.class, Class::Answer);
+        guard
+            .follow(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")
+            .unwrap();
+        guard.follow(b"{}").unwrap();
+        assert!(matches!(guard.phase, Phase::Idle));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_is_due_whole_and_a_stream_only_while_it_moves() {
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut guard = asked("GET /v1.41/containers/json");
+        guard
+            .follow(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+            .unwrap();
+        assert!(guard.poll_deadline(&mut cx).is_pending());
+        tokio::time::advance(Duration::from_secs(3)).await;
+        guard.follow(b"[").unwrap();
+        tokio::time::advance(Duration::from_secs(3)).await;
+        let Poll::Ready(error) = guard.poll_deadline(&mut cx) else {
+            panic!("an answer still not whole after 6 s of a 5 s deadline");
+        };
+        assert_eq!(
+            error.to_string(),
+            "the answer to GET /v1.41/containers/json was not whole after 5 s (41 bytes received; docker_timeout sets the deadline)"
+        );
+        let mut guard = asked("POST /v1.41/images/load");
+        guard
+            .follow(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            .unwrap();
+        for _ in 0..4 {
+            tokio::time::advance(Duration::from_secs(3)).await;
+            guard.follow(b"1\r\n").unwrap();
+            assert!(guard.poll_deadline(&mut cx).is_pending(), "a moving stream");
+        }
+        tokio::time::advance(Duration::from_secs(6)).await;
+        assert!(guard.poll_deadline(&mut cx).is_ready(), "a stalled stream");
     }
 
     #[test]

@@ -277,6 +277,9 @@ fn pump(
             output::write(stream, &display.feed(chunk));
         }
         if captured.len() as u64 + n as u64 > cap.limit {
+            // Shut for every clone (the prompt responder writes on one), so that the channel ends and the command
+            // with it, instead of stalling on a full buffer.
+            let _ = source.shutdown(std::net::Shutdown::Both);
             return Err(crate::command::CaptureLimit {
                 host: cap.host.to_owned(),
                 command: cap.command.to_owned(),

@@ -12,6 +12,7 @@ mod layout;
 mod spool;
 mod upload;
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use super::{docker_client, DockerClient, DockerError, ImageError};
@@ -168,7 +169,15 @@ pub fn push_image_to_host(image: &str, options: &PushOptions) -> Result<PushRepo
         report.bytes_sent = export.bytes_for(&missing);
         return Ok(report);
     }
-    let (id, bytes, full) = send(&client, &export, &missing, expected, options.timeout)?;
+    // What the host has untagged already is not the push's to remove, whatever happens.
+    let before = untagged(&client)?;
+    let (id, bytes, full) = send(
+        &client,
+        &export,
+        &missing,
+        expected,
+        (&before, options.timeout),
+    )?;
     report.bytes_sent = bytes;
     if full {
         report.full = true;
@@ -178,7 +187,7 @@ pub fn push_image_to_host(image: &str, options: &PushOptions) -> Result<PushRepo
     // Tagged, the image is the host's to keep; untagged after a failure, it is dfab's to remove.
     for tag in &tags {
         if let Err(e) = tag_image(&client, &id, tag) {
-            remove_untagged(&client, &[id]);
+            remove_untagged(&client, &[id], &before);
             return Err(e.into());
         }
     }
@@ -194,7 +203,7 @@ fn send(
     export: &Export,
     missing: &[bool],
     expected: &str,
-    timeout: Duration,
+    (before, timeout): (&HashSet<String>, Duration),
 ) -> Result<(String, u64, bool), ImageError> {
     let thin = load(client, export, missing, timeout);
     let (bytes, leftovers) = match thin {
@@ -209,13 +218,15 @@ fn send(
             // saved.
             (loaded.bytes, candidates)
         }
-        // A connection that broke or timed out is an error as it is: sending more would not help, and what the
-        // engine loaded before the break is found by the next push, which tags it.
+        // A connection that broke or timed out, or an engine past a bound, is an error as it is: sending more would
+        // not help, and what the engine loaded before the break is found by the next push, which tags it.
         Err((
             e @ ImageError::Docker(
                 DockerError::TunnelDropped { .. }
                 | DockerError::Timeout { .. }
-                | DockerError::Transport(_),
+                | DockerError::Transport(_)
+                | DockerError::Bounded { .. }
+                | DockerError::BadAnswer { .. },
             ),
             _,
         )) => return Err(e),
@@ -224,12 +235,12 @@ fn send(
             (0, ids)
         }
     };
-    remove_untagged(client, &leftovers);
+    remove_untagged(client, &leftovers, before);
     let all = vec![true; missing.len()];
     let loaded = match load(client, export, &all, timeout) {
         Ok(loaded) => loaded,
         Err((e, ids)) => {
-            remove_untagged(client, &ids);
+            remove_untagged(client, &ids, before);
             return Err(e);
         }
     };
@@ -238,7 +249,7 @@ fn send(
     match loaded_image(client, export, &candidates)? {
         Some(id) => Ok((id, bytes + loaded.bytes, true)),
         None => {
-            remove_untagged(client, &candidates);
+            remove_untagged(client, &candidates, before);
             Err(ImageError::NotLoaded {
                 host: client.host().to_owned(),
                 image: export.name.clone(),
@@ -271,38 +282,45 @@ fn loaded_image(
     Ok(None)
 }
 
-/// Removes those of `ids` that the host has untagged: what a failed load left. A tagged image is someone's, and
-/// stays. Read from the image list, which describes even an image missing some of its content; failures are
-/// ignored, since the push has failed already and says why.
-fn remove_untagged(client: &DockerClient, ids: &[String]) {
-    if ids.is_empty() {
-        return;
-    }
-    let Ok(images) = client.call("listing the host's images", |d| async move {
+/// The IDs of the images the host has untagged.
+fn untagged(client: &DockerClient) -> Result<HashSet<String>, DockerError> {
+    let images = client.call("listing the host's images", |d| async move {
         d.list_images(Some(bollard::query_parameters::ListImagesOptions {
             all: true,
             ..Default::default()
         }))
         .await
-    }) else {
+    })?;
+    Ok(images
+        .into_iter()
+        .filter(|image| image.repo_tags.iter().all(|t| t == "<none>:<none>"))
+        .map(|image| image.id)
+        .collect())
+}
+
+/// Removes those of `ids` that the host has untagged and did not have `before` the push: what a failed load left.
+/// A tagged image is someone's, and stays. Read from the image list, which describes even an image missing some of
+/// its content; failures are ignored, since the push has failed already and says why.
+fn remove_untagged(client: &DockerClient, ids: &[String], before: &HashSet<String>) {
+    let Ok(now) = untagged(client) else {
         return;
     };
-    for image in images {
-        let untagged = image.repo_tags.iter().all(|t| t == "<none>:<none>");
-        if untagged && ids.contains(&image.id) {
-            let id = image.id;
-            let _ = client.call(
-                &format!("removing the untagged image {id}"),
-                |d| async move {
-                    d.remove_image(
-                        &id,
-                        None::<bollard::query_parameters::RemoveImageOptions>,
-                        None,
-                    )
-                    .await
-                },
-            );
-        }
+    for id in now
+        .iter()
+        .filter(|id| ids.contains(id) && !before.contains(*id))
+    {
+        let id = id.clone();
+        let _ = client.call(
+            &format!("removing the untagged image {id}"),
+            |d| async move {
+                d.remove_image(
+                    &id,
+                    None::<bollard::query_parameters::RemoveImageOptions>,
+                    None,
+                )
+                .await
+            },
+        );
     }
 }
 
@@ -345,6 +363,13 @@ fn same_content(a: &bollard::models::ImageInspect, b: &bollard::models::ImageIns
                 c.user.clone().filter(|u| !u.is_empty()),
                 c.labels.clone().filter(|l| !l.is_empty()),
                 c.stop_signal.clone().filter(|s| !s.is_empty()),
+                (
+                    c.exposed_ports.clone().filter(|p| !p.is_empty()),
+                    c.volumes.clone().filter(|v| !v.is_empty()),
+                    c.healthcheck.clone(),
+                    c.shell.clone().filter(|s| !s.is_empty()),
+                    c.on_build.clone().filter(|o| !o.is_empty()),
+                ),
             )
         })
     };
