@@ -123,6 +123,7 @@ pub(crate) fn run_job(
         };
         let image = graph.image(target);
         let mut body = create_body(map, config, instance.as_deref(), &image, None, &env)?;
+        let (shown, limit) = (command.join(" "), env.capture_limit);
         body.cmd = Some(command);
         body.entrypoint = Some(Vec::new());
         body.working_dir = Some(SCRIPT_DIR.to_owned());
@@ -166,7 +167,9 @@ pub(crate) fn run_job(
                     Ok(())
                 })
                 .await;
+                // Kept to the capture limit, as run() keeps a command's output: a job may print without end.
                 let mut log = String::new();
+                let mut over = false;
                 let mut lines = docker.logs(
                     &container,
                     Some(LogsOptions {
@@ -176,10 +179,15 @@ pub(crate) fn run_job(
                         ..Default::default()
                     }),
                 );
-                while let Some(Ok(chunk)) = lines.next().await {
-                    log.push_str(&chunk.to_string());
+                while let Some(chunk) = lines.next().await {
+                    let chunk = chunk?.to_string();
+                    if (log.len() + chunk.len()) as u64 > limit {
+                        over = true;
+                        break;
+                    }
+                    log.push_str(&chunk);
                 }
-                Ok::<_, bollard::errors::Error>((waited.map(|r| r.map(|()| code)), log))
+                Ok::<_, bollard::errors::Error>((waited.map(|r| r.map(|()| code)), log, over))
             }
             .await;
             let _ = docker
@@ -193,7 +201,17 @@ pub(crate) fn run_job(
                 .await;
             ran
         })?;
-        let (waited, log) = outcome.map_err(|e| anyhow!(client.explain("running the job", e)))?;
+        let (waited, log, over) =
+            outcome.map_err(|e| anyhow!(client.explain("running the job", e)))?;
+        if over {
+            return Err(crate::command::CaptureLimit {
+                host: client.host().to_owned(),
+                command: shown,
+                stream: "its log",
+                limit,
+            }
+            .into());
+        }
         let exit_code = match waited {
             Ok(Ok(code)) => code,
             Ok(Err(e)) => return Err(anyhow!(client.explain("running the job", e))),

@@ -9,7 +9,7 @@ pub struct CaptureLimit {
     pub host: String,
     /// The command as given.
     pub command: String,
-    /// `stdout` or `stderr`.
+    /// `stdout`, `stderr`, or `its log` for a map's job.
     pub stream: &'static str,
     /// The limit in bytes.
     pub limit: u64,
