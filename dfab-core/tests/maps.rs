@@ -884,7 +884,9 @@ fn registry_logins_are_checked_without_showing_them() {
             .collect(),
     );
     assert_eq!(
-        dfab_core::map::check_env_logins(&env).unwrap_err(),
+        dfab_core::map::check_env_logins(&env)
+            .unwrap_err()
+            .to_string(),
         "docker_auth_configs.registry.example.com.passwrd: unknown login key 'passwrd'; did you mean 'password'?"
     );
 }

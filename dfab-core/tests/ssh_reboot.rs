@@ -1,4 +1,5 @@
-//! `reboot()` closes the host's connection, so it runs in a process (and connection cache) of its own.
+//! `reboot()` closes the host's connection and connects again, and the next command runs on the new one; the file
+//! takes its turn at the environment alone, so the reboot cuts no other file's connection.
 
 use dfab_core::ssh::{reboot_with, run};
 use dfab_test_support::require_env;

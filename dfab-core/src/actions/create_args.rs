@@ -502,15 +502,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn byte_sizes() {
-        use crate::map::bytes;
-        assert_eq!(bytes(&"3g".into()), Ok(3_221_225_472));
-        assert_eq!(bytes(&"512m".into()), Ok(536_870_912));
-        assert_eq!(bytes(&serde_yaml::Value::from(1024)), Ok(1024));
-        assert!(bytes(&"lots".into()).is_err());
-    }
-
-    #[test]
     fn options_merge_over_computed_values() {
         let mut part = Map::new();
         part.insert("Binds".into(), json!(["a:/a:rw"]));

@@ -229,7 +229,7 @@ fn run(
     };
     let maps = loaded_maps()?;
     let (map, items) = targets(&maps, first, second, &instances.unwrap_or_default())?;
-    crate::map::check_env_logins(&env()).map_err(|e| anyhow!(e))?;
+    crate::map::check_env_logins(&env())?;
     let clients = configured_clients()?.unwrap_or_default();
     let routes = routes(&map, &items, &clients)?;
     // Every route is checked before any host is touched.

@@ -1,4 +1,4 @@
-//! The result of `local()` (and, later, `run()` and `sudo()`).
+//! `CommandResult`: what `local()`, `run()` and `sudo()` return.
 
 use std::fmt;
 

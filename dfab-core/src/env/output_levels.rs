@@ -173,10 +173,27 @@ mod tests {
     }
 
     #[test]
-    fn names_round_trip() {
-        for name in Level::NAMES {
-            assert!(Level::from_name(name).is_some(), "{name}");
+    fn each_name_is_its_own_level() {
+        use Level::*;
+        let expected = [
+            ("status", Status),
+            ("aborts", Aborts),
+            ("warnings", Warnings),
+            ("running", Running),
+            ("stdout", Stdout),
+            ("stderr", Stderr),
+            ("user", User),
+            ("exceptions", Exceptions),
+            ("debug", Debug),
+            ("output", Output),
+            ("commands", Commands),
+            ("everything", Everything),
+        ];
+        assert_eq!(Level::NAMES.len(), expected.len());
+        for (name, level) in expected {
+            assert_eq!(Level::from_name(name), Some(level), "{name}");
         }
         assert_eq!(Level::from_name("nope"), None);
+        assert_eq!(Level::from_name("Status"), None, "names are lower case");
     }
 }

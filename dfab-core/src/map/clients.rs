@@ -252,15 +252,28 @@ fn check_auth_configs(reader: &mut Reader<'_>, node: &Node, path: &str) {
     }
 }
 
+/// A key in `env.docker_auth_configs` that no login has.
+#[derive(Debug, thiserror::Error)]
+#[error("docker_auth_configs.{registry}.{key}: {reason}")]
+pub struct UnknownLoginKey {
+    /// The registry whose login has the key.
+    pub registry: String,
+    /// The key.
+    pub key: String,
+    /// What is wrong, with the keys a login takes.
+    pub reason: String,
+}
+
 /// Checks the logins of `env.docker_auth_configs` the way a clients file's are checked, naming fields, never values.
-pub fn check_env_logins(env: &Env) -> Result<(), String> {
+pub fn check_env_logins(env: &Env) -> Result<(), UnknownLoginKey> {
     for (registry, login) in &env.docker_auth_configs {
         for key in login.keys() {
             if !LOGIN_KEYS.contains(&key.as_str()) {
-                return Err(format!(
-                    "docker_auth_configs.{registry}.{key}: {}",
-                    unknown_key(key, &LOGIN_KEYS, "login")
-                ));
+                return Err(UnknownLoginKey {
+                    registry: registry.clone(),
+                    key: key.clone(),
+                    reason: unknown_key(key, &LOGIN_KEYS, "login"),
+                });
             }
         }
     }

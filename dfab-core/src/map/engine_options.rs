@@ -406,11 +406,9 @@ fn integer(value: &Yaml) -> Option<i64> {
 }
 
 /// A byte size: a number, or a number with `b`, `k`, `m`, `g` (powers of 1024), as docker-py reads it.
-pub fn bytes(value: &Yaml) -> Result<i64, String> {
+fn bytes(value: &Yaml) -> Option<i64> {
     match value {
-        Yaml::Number(n) => n
-            .as_i64()
-            .ok_or_else(|| format!("'{n}' is not a byte size")),
+        Yaml::Number(n) => n.as_i64(),
         Yaml::String(text) => {
             let lower = text.trim().to_ascii_lowercase();
             let (digits, factor) = match lower.chars().last() {
@@ -425,9 +423,8 @@ pub fn bytes(value: &Yaml) -> Result<i64, String> {
                 .parse::<i64>()
                 .ok()
                 .and_then(|n| n.checked_mul(factor))
-                .ok_or_else(|| format!("'{text}' is not a byte size such as 512m or 3g"))
         }
-        other => Err(format!("{} is not a byte size", shape_of(other))),
+        _ => None,
     }
 }
 
@@ -542,7 +539,7 @@ fn convert(shape: Shape, value: &Yaml) -> Result<Value, OptionError> {
         Shape::Detach => boolean(value).map(|_| Value::Null),
         Shape::Int => integer(value).map(|n| json!(n)),
         Shape::Bytes => {
-            return bytes(value).map(|n| json!(n)).map_err(|_| wrong("a byte size such as 512m or 3g", value))
+            return bytes(value).map(|n| json!(n)).ok_or_else(|| wrong("a byte size such as 512m or 3g", value))
         }
         Shape::Texts => texts(value).map(|t| json!(t)),
         Shape::TextMap => text_map(value).map(Value::Object),
@@ -800,6 +797,14 @@ fn expected(shape: Shape) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(bytes(&"3g".into()), Some(3_221_225_472));
+        assert_eq!(bytes(&"512m".into()), Some(536_870_912));
+        assert_eq!(bytes(&Yaml::from(1024)), Some(1024));
+        assert_eq!(bytes(&"lots".into()), None);
+    }
 
     fn yaml(text: &str) -> Yaml {
         serde_yaml::from_str(text).expect("test YAML")

@@ -21,14 +21,13 @@ mod volume;
 mod write;
 
 pub use clients::{
-    check_clients, check_env_logins, load_clients_file, load_clients_str, ClientConfig, LOGIN_KEYS,
+    check_clients, check_env_logins, load_clients_file, load_clients_str, ClientConfig,
+    UnknownLoginKey, LOGIN_KEYS,
 };
 pub use container::ContainerConfig;
 pub use container_map::ContainerMap;
 pub use deps::{select, Cycle, Graph, Item};
-pub use engine_options::{
-    belongs_under, bytes, keywords, translate, Block, Field, OptionError, Target,
-};
+pub use engine_options::{belongs_under, keywords, translate, Block, Field, OptionError, Target};
 pub use items::{
     Attach, Bind, Endpoint, ExecCommand, ExecPolicy, HealthCheck, Link, NetworkMode, Options, Port,
     Use, User,
