@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 
-use dfab_test_support::{abort, cut_at, Cut, TestEnv};
+use dfab_test_support::{abort, cut_at, strs, Cut, TestEnv};
 
 use crate::dfab;
 
@@ -33,14 +33,6 @@ fn free_port() -> u16 {
 /// Key login options for `user` on `port`.
 fn login(t: &TestEnv, user: &str, key: &str, port: u16) -> Vec<String> {
     t.cli_login(user, key, port)
-}
-
-fn root(t: &TestEnv) -> Vec<String> {
-    login(t, "root", &t.root_key, t.port)
-}
-
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
 }
 
 /// An engine TCP port on 127.0.0.1 (socat in front of the socket), for the `tcp` tunnel kind.
@@ -99,13 +91,13 @@ fn fixtures(t: &TestEnv) {
 /// Every route to the engine: local, then through sshd with each tunnel kind (the default `auto`, which takes a
 /// direct channel here, and socat where the server refuses those).
 fn routes(t: &TestEnv, tcp: &TcpEngine) -> Vec<(&'static str, Vec<String>)> {
-    let mut socat = root(t);
+    let mut socat = t.root_login();
     socat.extend(["--set".into(), "docker_tunnel=socat".into()]);
     let mut refused = login(t, "root", &t.root_key, t.nostream_port);
     refused.extend(["--set".into(), "docker_tunnel=auto".into()]);
-    let mut streamlocal = root(t);
+    let mut streamlocal = t.root_login();
     streamlocal.extend(["--set".into(), "docker_tunnel=streamlocal".into()]);
-    let mut over_tcp = root(t);
+    let mut over_tcp = t.root_login();
     over_tcp.extend([
         "--set".into(),
         format!(
@@ -115,7 +107,7 @@ fn routes(t: &TestEnv, tcp: &TcpEngine) -> Vec<(&'static str, Vec<String>)> {
     ]);
     vec![
         ("local", Vec::new()),
-        ("auto", root(t)),
+        ("auto", t.root_login()),
         ("auto, streamlocal refused", refused),
         ("socat", socat),
         ("streamlocal", streamlocal),
@@ -182,7 +174,7 @@ fn listings_as_json_and_filters() {
     // With format=json stdout holds nothing but JSON: one line per host, `{"host": …, "containers": […]}`, the
     // runner's own lines on stderr; locally and with two hosts.
     let two_hosts = format!("root@127.0.0.1:{p},root@localhost:{p}", p = t.port);
-    let mut remote = root(&t);
+    let mut remote = t.root_login();
     remote[1] = two_hosts;
     for (args, hosts) in [
         (Vec::new(), vec!["localhost".to_owned()]),
@@ -244,7 +236,7 @@ fn interface_addresses() {
     let Some((t, _engine)) = engine() else { return };
     let host = format!("root@127.0.0.1:{}", t.port);
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&["docker.get_ip:lo"])
         .stdout_has(&format!("[{host}] 127.0.0.1\n"))
         .run();
@@ -260,14 +252,14 @@ fn interface_addresses() {
         .and_then(|a| a.split('/').next())
     {
         dfab()
-            .args(&strs(&root(&t)))
+            .args(&strs(&t.root_login()))
             .args(&["docker.get_ip"])
             .stdout_has(&format!("[{host}] {address}\n"))
             .run();
     }
     if t.ipv6 {
         dfab()
-            .args(&strs(&root(&t)))
+            .args(&strs(&t.root_login()))
             .args(&["docker.get_ipv6:lo", "docker.get_ipv6:lo,expand=true"])
             .stdout_has(&format!("[{host}] ::1\n"))
             .stdout_has(&format!(
@@ -276,7 +268,7 @@ fn interface_addresses() {
             .run();
     }
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&["docker.get_ip:nope0"])
         .stderr_has(&abort(&format!(
             "interface 'nope0' does not exist on {host}"
@@ -333,7 +325,7 @@ fn reset_socat_kills_only_dfabs_socat() {
     let mut unrelated = spawn(false);
     std::thread::sleep(std::time::Duration::from_millis(200));
     let out = dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&["docker.reset_socat"])
         .stdout_has("Removing process(es) with id(s) ")
         .run();
@@ -351,7 +343,7 @@ fn reset_socat_kills_only_dfabs_socat() {
         "another tool's socat survives"
     );
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&["docker.reset_socat:use_sudo=true"])
         .stdout_has("No socat processes of dfab found.\n")
         .run();
@@ -383,7 +375,7 @@ fn maintenance_tasks() {
         docker(&["import", &tar.display().to_string()])
     };
     let listed = dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&[
             "docker.cleanup_containers:list_only=true",
             "docker.cleanup_images:list_only=true",
@@ -404,7 +396,7 @@ fn maintenance_tasks() {
         return;
     }
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&["docker.cleanup_containers", "docker.cleanup_images"])
         .stdout_has("Removed containers:\ndfab-fixture-exited\n")
         .stdout_has(&format!("Removed images:\n{untagged}\n"))
@@ -415,7 +407,7 @@ fn maintenance_tasks() {
         ""
     );
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&["docker.remove_all_containers:stop_timeout=1"])
         .stdout_has("Stopped containers:\n")
         .stdout_has("Removed containers:\n")
@@ -431,13 +423,13 @@ fn images_are_saved_and_loaded() {
     let file = file.display().to_string();
     let host = format!("root@127.0.0.1:{}", t.port);
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&[&format!("docker.save_image:{},{file}", t.image)])
         .stdout_has(&format!("[{host}] Saved {} to {file}.\n", t.image))
         .run();
     let bytes = std::fs::read(&file).expect("the saved image");
     assert_eq!(&bytes[..2], &[0x1f, 0x8b], "gzip");
-    for (route, args) in [("socat", root(&t)), ("local", Vec::new())] {
+    for (route, args) in [("socat", t.root_login()), ("local", Vec::new())] {
         dfab()
             .args(&strs(&args))
             .args(&[&format!("docker.load_image:{file}")])
@@ -464,7 +456,7 @@ fn images_are_saved_and_loaded() {
     let text = dir.path().join("notes.txt");
     std::fs::write(&text, "not an image").expect("a text file");
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&[&format!("docker.load_image:{}", text.display())])
         .stderr_has(&abort(&format!(
             "'{}' is not an image tarball: expected a tar archive, plain or gzip-compressed",
@@ -473,13 +465,13 @@ fn images_are_saved_and_loaded() {
         .status(1)
         .run();
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&["docker.load_image:/nonexistent/image.tar"])
         .stderr_has("Fatal error: cannot read '/nonexistent/image.tar': No such file or directory")
         .status(1)
         .run();
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&["docker.save_image:dfab-missing:1"])
         .stderr_has(&abort(&format!(
             "image 'dfab-missing:1' does not exist on {host}"
@@ -533,7 +525,7 @@ fn tunnel_errors_say_what_to_do() {
             .run();
     }
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&["--set", "docker_base_url=/run/dfab-no-engine.sock", "docker.version"])
         .stderr_has(&abort(&format!(
             "the Docker engine on root@127.0.0.1:{} is not running: nothing listens on /run/dfab-no-engine.sock (start it: systemctl start docker; on a fresh Debian machine, scripts/test-env engine in a dfab checkout installs and starts one with the busybox image)",
@@ -549,7 +541,7 @@ fn tunnel_errors_say_what_to_do() {
         .status(1)
         .run();
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&["--set", "docker_tunnel=ftp", "docker.version"])
         .stderr_has(&abort(
             "docker_tunnel 'ftp' is not a tunnel kind: expected auto, socat, streamlocal or tcp",
@@ -581,7 +573,7 @@ fn socat_command_lines_and_a_pinned_api_version() {
     let proxy = dfab_test_support::RecordingProxy::start(&t.matrix[0].url);
     let socket = proxy.url().trim_start_matches("unix://").to_owned();
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&[
             "--set",
             &format!(
@@ -611,7 +603,7 @@ fn socat_command_lines_and_a_pinned_api_version() {
 fn auto_falls_back_to_socat_where_direct_channels_are_refused() {
     let Some((t, _engine)) = engine() else { return };
     let refused = format!("root@127.0.0.1:{}", t.nostream_port);
-    let (stdout, _, _) = dfab()
+    let stdout = dfab()
         .args(&strs(&login(&t, "root", &t.root_key, t.nostream_port)))
         .args(&[
             "--set",
@@ -623,7 +615,7 @@ fn auto_falls_back_to_socat_where_direct_channels_are_refused() {
         ])
         .stdout_has("\nApiVersion:")
         .stdout_has(&t.image)
-        .run_any();
+        .run();
     let fallbacks = stdout
         .matches(&format!(
             "[{refused}] the server refused a direct channel to the engine"
@@ -635,7 +627,7 @@ fn auto_falls_back_to_socat_where_direct_channels_are_refused() {
         "{stdout}"
     );
     let direct = dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&["--set", "socat_quiet=false", "docker.version"])
         .stdout_has("\nApiVersion:")
         .run();
@@ -647,7 +639,7 @@ fn a_local_tunnel_serves_the_docker_command_line() {
     let Some((t, _engine)) = engine() else { return };
     let port = free_port();
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&[
             "--set",
             &format!("docker_tunnel_local_port={port}"),
@@ -758,7 +750,7 @@ fn docker_tasks_work_alike_on_every_engine() {
     for engine in &t.matrix {
         let label = engine.label;
         let on = |args: &[&str]| dfab_test_support::docker(Some(&engine.url), args).1;
-        let mut opts = root(&t);
+        let mut opts = t.root_login();
         opts.extend(["--set".into(), format!("docker_base_url={}", engine.url)]);
         let opts = strs(&opts);
         on(&["rm", "-f", "dfab-matrix-exited"]);

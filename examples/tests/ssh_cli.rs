@@ -2,7 +2,7 @@
 
 use std::net::TcpListener;
 
-use dfab_test_support::{abort, TestEnv};
+use dfab_test_support::{abort, strs, TestEnv};
 
 use crate::dfab;
 
@@ -10,21 +10,12 @@ fn env() -> Option<TestEnv> {
     dfab_test_support::test_env()
 }
 
-/// Options for a key login as root with the test known_hosts file.
-fn root(t: &TestEnv) -> Vec<String> {
-    t.cli_login("root", &t.root_key, t.port)
-}
-
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
-}
-
 #[test]
 fn key_login_runs_the_remainder_and_disconnects() {
     let Some(t) = env() else { return };
     let host = format!("root@127.0.0.1:{}", t.port);
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&["--", "whoami"])
         .stdout(&format!(
             "[{host}] Executing task '<remainder>'\n[{host}] run: whoami\n[{host}] out: root\n[{host}] out: \n\n\n\
@@ -325,7 +316,7 @@ fn refused_silent_and_skipped_hosts() {
         ))
         .status(1)
         .run();
-    let mut args = root(&t);
+    let mut args = t.root_login();
     args[1] = format!("root@127.0.0.1:{refused},root@127.0.0.1:{}", t.port);
     dfab()
         .args(&strs(&args))
@@ -342,7 +333,7 @@ fn refused_silent_and_skipped_hosts() {
 fn command_failures() {
     let Some(t) = env() else { return };
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&["--", "no-such-command"])
         .stderr(&abort(
             "run() received nonzero return code 127 while executing!\n\nRequested: no-such-command\n\
@@ -351,7 +342,7 @@ fn command_failures() {
         .status(1)
         .run();
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&["-w", "--", "exit 4"])
         .stderr("\nWarning: run() received nonzero return code 4 while executing 'exit 4'!\n\n")
         .stdout_has("\nDone.\n")
@@ -366,7 +357,7 @@ fn output_past_the_capture_limit_fails_the_command() {
     let Some(t) = env() else { return };
     let host = format!("root@127.0.0.1:{}", t.port);
     let under = dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&[
             "--set",
             "capture_limit=100000",
@@ -378,7 +369,7 @@ fn output_past_the_capture_limit_fails_the_command() {
         under.contains(&format!("[{host}] out: {}\n", "x".repeat(100_000))),
         "the output is whole"
     );
-    let mut args = root(&t);
+    let mut args = t.root_login();
     args.extend(
         [
             "--hide",
@@ -409,7 +400,7 @@ fn output_past_the_capture_limit_fails_the_command() {
     // With stderr apart from stdout, on either stream: the command ends too (its channel is shut), nothing waits.
     for (stream, redirect) in [("stdout", ""), ("stderr", " >&2")] {
         let command = format!("head -c 200000000 /dev/zero | tr '\\0' x{redirect}; sleep 600");
-        let mut args = root(&t);
+        let mut args = t.root_login();
         args.extend(
             [
                 "--hide",
@@ -444,7 +435,7 @@ fn output_past_the_capture_limit_fails_the_command() {
 #[test]
 fn eager_disconnects_and_coloured_errors() {
     let Some(t) = env() else { return };
-    let mut args = root(&t);
+    let mut args = t.root_login();
     args.extend(["-e".into(), "--".into(), "true".into()]);
     let stdout = dfab().args(&strs(&args)).run();
     // Mid-run the user is the host's own, so the line names the host without it, as Fabric's does.
@@ -472,7 +463,7 @@ fn parallel_hosts_print_whole_lines() {
     if t.ipv6 {
         hosts.push(format!("root@[::1]:{}", t.port));
     }
-    let mut args = root(&t);
+    let mut args = t.root_login();
     args[1] = hosts.join(",");
     let stdout = dfab()
         .args(&strs(&args))
@@ -498,7 +489,7 @@ fn parallel_hosts_print_whole_lines() {
 #[test]
 fn gateway_and_proxy_jump() {
     let Some(t) = env() else { return };
-    let mut args = root(&t);
+    let mut args = t.root_login();
     args.extend([
         "-g".into(),
         format!("root@localhost:{}", t.port),
@@ -547,7 +538,7 @@ fn gateway_and_proxy_jump() {
 fn interactive_shell_and_prompts() {
     let Some(t) = env() else { return };
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&["shell"])
         .stdin("echo from-the-shell\nexit\n")
         .stdout_has("from-the-shell")
@@ -576,13 +567,13 @@ fn transfers_from_the_command_line() {
     let remote = format!("/tmp/dfab-cli-{}.txt", std::process::id());
     let host = format!("root@127.0.0.1:{}", t.port);
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&[&format!("upload:{},{remote}", file.display())])
         .stdout_has(&format!("[{host}] put: {} -> {remote}\n", file.display()))
         .run();
     let template = format!("{}/%(host)s/%(basename)s", dir.path().display());
     dfab()
-        .args(&strs(&root(&t)))
+        .args(&strs(&t.root_login()))
         .args(&[&format!("fetch:{remote},{template}")])
         .stdout_has("download: ")
         .run();

@@ -23,3 +23,8 @@ pub use snapshot::assert_snapshot;
 pub use stand_in::{Misbehaviour, StandInEngine};
 pub use test::{abort, Test};
 pub use test_env::{test_env, Engine, TestEnv};
+
+/// Borrows each of `owned` as a `&str`, for `Test::args`.
+pub fn strs(owned: &[String]) -> Vec<&str> {
+    owned.iter().map(String::as_str).collect()
+}

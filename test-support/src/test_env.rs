@@ -197,6 +197,11 @@ impl TestEnv {
         ]
     }
 
+    /// The command-line options of a key login as root on the keys-only sshd (see [`cli_login`](Self::cli_login)).
+    pub fn root_login(&self) -> Vec<String> {
+        self.cli_login("root", &self.root_key, self.port)
+    }
+
     /// Logs in as root on `root@127.0.0.1:PORT` and returns that host string.
     pub fn as_root(&self) -> String {
         let host = format!("root@127.0.0.1:{}", self.port);
