@@ -253,36 +253,22 @@ pub fn create_body(
         ));
     }
     for used in &config.uses {
-        let (first, second) = used
-            .name
-            .split_once('.')
-            .unwrap_or((used.name.as_str(), ""));
-        let owner = if map.use_attached_parent_name {
-            map.container(first)
-                .filter(|p| p.attaches.iter().any(|a| a.alias == second))
-                .map(|_| (first.to_owned(), second.to_owned()))
-        } else {
-            map.containers
-                .iter()
-                .find(|(_, c)| c.attaches.iter().any(|a| a.alias == first))
-                .map(|(parent, _)| (parent.clone(), first.to_owned()))
-        };
-        match owner {
+        match map.attached_volume(&used.name) {
             Some((parent, alias)) => {
                 let path = match &used.path {
                     Some(path) => resolve(path, env)?,
                     None => match map
-                        .container(&parent)
+                        .container(parent)
                         .and_then(|p| p.attaches.iter().find(|a| a.alias == alias))
                         .and_then(|a| a.path.as_ref())
                     {
                         Some(path) => resolve(path, env)?,
-                        None => volume_path(map, &alias, env)?,
+                        None => volume_path(map, alias, env)?,
                     },
                 };
                 binds.push(format!(
                     "{}:{path}:{}",
-                    volume_name(map, &parent, &alias),
+                    volume_name(map, parent, alias),
                     mode(used.readonly)
                 ));
             }

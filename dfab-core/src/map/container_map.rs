@@ -52,6 +52,25 @@ impl ContainerMap {
             .map(|(_, c)| c)
     }
 
+    /// The configuration that attaches the volume a `uses` entry names, with the volume's alias: `config.alias`
+    /// under `use_attached_parent_name`, else an alias a configuration attaches. `None` when the entry names no
+    /// attached volume (it then names a container, whose volumes are shared, or nothing).
+    pub fn attached_volume<'a>(&'a self, used: &'a str) -> Option<(&'a str, &'a str)> {
+        if self.use_attached_parent_name {
+            let (parent, alias) = used.split_once('.')?;
+            let (name, _) = self
+                .containers
+                .iter()
+                .find(|(n, c)| n == parent && c.attaches.iter().any(|a| a.alias == alias))?;
+            Some((name.as_str(), alias))
+        } else {
+            self.containers
+                .iter()
+                .find(|(_, c)| c.attaches.iter().any(|a| a.alias == used))
+                .map(|(name, _)| (name.as_str(), used))
+        }
+    }
+
     /// Whether host names are set on containers (docker-map's default when unset is yes).
     pub fn sets_hostname(&self) -> bool {
         self.set_hostname.unwrap_or(true)

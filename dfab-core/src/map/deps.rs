@@ -97,21 +97,14 @@ pub struct Graph {
     containers: Vec<Item>,
 }
 
-/// Lookups the graph needs many times: configs by name, and the config that attaches each alias.
+/// Lookups the graph needs many times: configs by name.
 struct Index<'m> {
     map: &'m ContainerMap,
     configs: HashMap<&'m str, &'m ContainerConfig>,
-    owners: HashMap<&'m str, &'m str>,
 }
 
 impl<'m> Index<'m> {
     fn new(map: &'m ContainerMap) -> Index<'m> {
-        let mut owners = HashMap::new();
-        for (name, config) in &map.containers {
-            for attach in &config.attaches {
-                owners.entry(attach.alias.as_str()).or_insert(name.as_str());
-            }
-        }
         Index {
             map,
             configs: map
@@ -119,7 +112,6 @@ impl<'m> Index<'m> {
                 .iter()
                 .map(|(n, c)| (n.as_str(), c))
                 .collect(),
-            owners,
         }
     }
 
@@ -376,25 +368,10 @@ fn direct_dependencies(index: &Index<'_>, name: &str, env: &Env) -> Vec<Item> {
         }
     }
     for used in &config.uses {
-        let (first, second) = match used.name.split_once('.') {
-            Some((a, b)) => (a, b),
-            None => (used.name.as_str(), ""),
-        };
-        let items = if map.use_attached_parent_name {
-            match index.container(first) {
-                Some(parent)
-                    if second.is_empty() || parent.attaches.iter().any(|a| a.alias == second) =>
-                {
-                    all_instances(index, first)
-                }
-                Some(_) => vec![Item::container(first, Some(second))],
-                None => Vec::new(),
-            }
-        } else {
-            match index.owners.get(first) {
-                Some(parent) => all_instances(index, parent),
-                None => reference(index, &used.name),
-            }
+        // An attached volume needs its owner's containers (which create it); a container is shared from as named.
+        let items = match map.attached_volume(&used.name) {
+            Some((owner, _)) => all_instances(index, owner),
+            None => reference(index, &used.name),
         };
         add(items, &mut out);
     }

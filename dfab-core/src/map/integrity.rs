@@ -119,7 +119,7 @@ pub(crate) fn check(map: &ContainerMap, problems: &mut Problems) {
     for (name, config) in &concrete {
         for used in &config.uses {
             // In parent-name mode the attached names are `config.alias`, so a bare alias does not resolve.
-            let found = attached.contains_key(&used.name) || resolve(&used.name).is_ok();
+            let found = map.attached_volume(&used.name).is_some() || resolve(&used.name).is_ok();
             if !found {
                 let mut known: Vec<&str> = attached.keys().map(String::as_str).collect();
                 known.extend(&config_names);
