@@ -1,4 +1,6 @@
-//! Planning container-map actions from the dependency graph and observed states (reference §4.7 and §6).
+//! Planning container-map actions from the dependency graph and observed states
+//! (docs/docker-map-semantics.md#action-plans, with its worked startup); bug numbers are docker-map's
+//! (docs/docker-map-semantics.md#bugs-dfab-does-not-repeat).
 
 use std::collections::HashMap;
 
@@ -73,7 +75,8 @@ fn startup_from_nothing_follows_the_reference_walk_through() {
             "Creating volume 'site.app_socket'.",
             "Preparing volume 'site.app_socket' (owner 2000:2000).",
             "Pulling image 'registry.example.com/app:latest'.",
-            // web's own list: its networks come before the containers it uses (reference §3.1, §3.2).
+            // web's own list: its networks come before the containers it uses
+            // (docs/docker-map-semantics.md#dependency-order).
             "Creating network 'site.front'.",
             "Creating network 'site.back'.",
             "Creating container 'site.app.a' from image 'registry.example.com/app:latest'.",
@@ -492,7 +495,7 @@ fn schedules_put_items_after_what_they_wait_for() {
 }
 
 /// Exec commands with policy `initial` run on a container's first start only (docker-map ran them on every start,
-/// reference §8 bug 27).
+/// bug 27, docs/docker-map-semantics.md#bugs-dfab-does-not-repeat).
 #[test]
 fn initial_exec_commands_run_on_the_first_start_only() {
     let map = load_map_str(

@@ -1,5 +1,5 @@
 //! Container maps: loading every key and input shape, naming, `extends`, validation messages, dependency order,
-//! and the originals' bugs (reference §8), none of which dfab reproduces.
+//! and the originals' bugs (docs/docker-map-semantics.md#bugs-dfab-does-not-repeat), none of which dfab reproduces.
 
 use dfab_core::env::Env;
 use dfab_core::map::{

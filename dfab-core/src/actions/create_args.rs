@@ -1,5 +1,6 @@
-//! The container-create request for one container of a map (reference §4.4), in the engine's own JSON form and
-//! then as bollard's typed body, so that every option of `create_options` and `host_config` is checked by name.
+//! The container-create request for one container of a map (docs/docker-map-semantics.md#the-create-request), in
+//! the engine's own JSON form and then as bollard's typed body, so that every option of `create_options` and
+//! `host_config` is checked by name.
 
 use serde_json::{json, Map, Value};
 

@@ -346,7 +346,8 @@ fn run_step(
                     None => None,
                 };
                 let container = name.clone();
-                // Started detached: a long-running command must not hold up the action (docker-map's bug 27).
+                // Started detached: a long-running command must not hold up the action (docker-map's bug 27,
+                // docs/docker-map-semantics.md#bugs-dfab-does-not-repeat).
                 client
                     .call(&what, |d| async move {
                         let exec = d
@@ -544,7 +545,8 @@ fn warn_of(what: &str, warnings: impl Iterator<Item = String>) {
 }
 
 /// Sets a volume's owner and permissions from a short-lived container of `env.docker_prepare_image`, which
-/// mounts the volume at `/volume-tmp` (reference §4.5), then removes the volume's marker.
+/// mounts the volume at `/volume-tmp` (docs/docker-map-semantics.md#volume-preparation), then removes the volume's
+/// marker.
 fn prepare_volume(
     client: &DockerClient,
     (map, volume): (&str, &str),

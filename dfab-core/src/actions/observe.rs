@@ -173,7 +173,8 @@ impl Observed {
             let persistent = settings.persistent == Some(true);
             let mut reasons = differences(&expected, image_id.as_deref(), &live);
             if persistent && !options.update_persistent {
-                // A persistent container keeps its data through image updates (reference §4.10).
+                // A persistent container keeps its data through image updates
+                // (docs/docker-map-semantics.md#persistent-containers).
                 reasons.retain(|r| r != "the image changed");
             }
             let wanted_host = expected.host_config.clone().unwrap_or_default();

@@ -1,4 +1,5 @@
-//! `plan`: the steps an action takes, from the dependency graph and the engine's state (reference §4.7).
+//! `plan`: the steps an action takes, from the dependency graph and the engine's state
+//! (docs/docker-map-semantics.md#action-plans).
 
 use std::collections::BTreeSet;
 
@@ -85,7 +86,7 @@ pub fn visit(graph: &Graph, action: Action, targets: &[Item], options: &PlanOpti
 
 /// The steps of `action` on `targets` of `map`, given each item's state. Unlike docker-map, `startup` creates only
 /// missing networks and pulls only missing images, and `shutdown` leaves persistent containers alone when asked
-/// to (reference §8, bugs 15 and 17).
+/// to (docker-map's bugs 15 and 17, docs/docker-map-semantics.md#bugs-dfab-does-not-repeat).
 pub fn plan(
     map: &ContainerMap,
     graph: &Graph,
@@ -157,7 +158,8 @@ pub fn plan(
                 };
                 let running = current.presence == Presence::Running;
                 // A container's first start runs every exec command; later starts only the `restart` ones
-                // (docker-map ran `initial` ones again on every start, bug 27).
+                // (docker-map ran `initial` ones again on every start, bug 27;
+                // docs/docker-map-semantics.md#action-plans).
                 let exec_when = |first_start: bool| {
                     let commands: Vec<usize> = settings
                         .exec_commands
@@ -206,7 +208,7 @@ pub fn plan(
                             .collect()
                     }
                     // Network connections first; then a stopped container starts (a stopped persistent one only
-                    // if it never ran) and a running one changes in place (reference §4.7, update).
+                    // if it never ran) and a running one changes in place (docs/docker-map-semantics.md#action-plans).
                     Action::Update if !absent => {
                         let (networks, in_place): (Vec<StepKind>, Vec<StepKind>) =
                             current.adjust.iter().cloned().partition(|k| {

@@ -60,7 +60,8 @@ pub(crate) fn pull(
 
 /// The login for `repository` from a client's `auth_configs`, keyed by registry host (`registry.example.com`,
 /// optionally with a port or `https://`), or by docker-map's key, the repository up to its last `/`. A registry
-/// without an entry is pulled anonymously (docker-map failed with a key error, bug 29).
+/// without an entry is pulled anonymously (docker-map failed with a key error, bug 29;
+/// docs/docker-map-semantics.md#image-names-and-tags).
 fn credentials(
     repository: &str,
     auth_configs: &BTreeMap<String, serde_yaml::Value>,
@@ -152,7 +153,8 @@ mod tests {
         assert_eq!(login("nginx"), Some("hub".into()));
         assert_eq!(login("library/nginx"), Some("hub".into()));
         assert_eq!(login("quay.io/org/app"), Some("legacy".into()));
-        // No entry: anonymous, not an error (bug 29).
+        // No entry: anonymous, not an error (docker-map's bug 29,
+        // docs/docker-map-semantics.md#bugs-dfab-does-not-repeat).
         assert_eq!(login("ghcr.io/someone/tool"), None);
         assert_eq!(
             credentials("registry.example.com/web", &auth).and_then(|c| c.serveraddress),

@@ -1,5 +1,6 @@
 //! `actions.script` and `actions.single_cmd`: run a script or a command in a fresh container of a configuration,
-//! with its dependencies up, then report the exit code and the log, and clean up (reference §4.9).
+//! with its dependencies up, then report the exit code and the log, and clean up
+//! (docs/docker-map-semantics.md#scripts-and-single-commands).
 
 use std::path::Path;
 use std::time::Duration;

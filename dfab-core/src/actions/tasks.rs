@@ -96,8 +96,8 @@ fn describe_assignment(clients: &[String]) -> String {
 
 /// Groups the selected items by the client each runs on (its own `clients`, else the map's, else the current
 /// host), in the order the clients are first named. docker-map parsed configuration-level clients and then ran
-/// every item on the map's clients (reference §8, bug 5), so a selection of several configurations ran each on
-/// all their clients; here each configuration runs only on its own.
+/// every item on the map's clients (its bug 5), so a selection of several configurations ran each on all their
+/// clients; here each configuration runs only on its own (docs/docker-map-semantics.md#client-routing).
 fn routes<'a>(
     map: &ContainerMap,
     items: &[Item],

@@ -1,5 +1,5 @@
-//! The update check: how a live container differs from the create request its config gives now (reference §4.6,
-//! the checks that decide a container must be recreated).
+//! The update check: how a live container differs from the create request its config gives now, and which
+//! differences decide that it must be recreated (docs/docker-map-semantics.md#the-update-check).
 
 use std::collections::{HashMap, HashSet};
 
@@ -51,7 +51,8 @@ pub(super) struct ExpectedExec {
 }
 
 /// The exec commands of `expected` that no process of `processes` (uid, arguments) runs. A user name is not
-/// compared (the host's `ps` knows the host's names, not the container's; docker-map's bug 36).
+/// compared (the host's `ps` knows the host's names, not the container's; docker-map's bug 36,
+/// docs/docker-map-semantics.md#bugs-dfab-does-not-repeat).
 pub(super) fn missing_exec(
     expected: &[ExpectedExec],
     processes: &[(Option<u32>, String)],
@@ -154,7 +155,7 @@ const LIMITS: [Limit; 7] = [
 
 /// How limits and the restart policy differ: what an in-place update changes, and why the container needs
 /// recreating instead (a limit set on the container that is no longer configured, or the OOM-killer setting, which
-/// the engine cannot change in place; docker-map's bug 34).
+/// the engine cannot change in place; docker-map's bug 34, docs/docker-map-semantics.md#bugs-dfab-does-not-repeat).
 pub(super) fn limit_changes(wanted: &HostConfig, live: &HostConfig) -> (Vec<String>, Vec<String>) {
     let (mut update, mut reset) = (Vec::new(), Vec::new());
     let set = |v: Option<i64>| v.filter(|v| *v > 0);

@@ -118,7 +118,8 @@ mod tests {
         }
     }
 
-    /// Every row of the reference's parse table (§4.2), plus the fix for `k=a=b`.
+    /// Every row of Fabric's parse table (docs/docker-map-semantics.md#the-task-string-parse-table), plus the fix
+    /// for `k=a=b`.
     const TABLE: &[Row] = &[
         row("deploy", &[], &[]),
         row("deploy:prod", &["prod"], &[]),

@@ -329,7 +329,8 @@ fn reference(index: &Index<'_>, name: &str) -> Vec<Item> {
     }
 }
 
-/// docker-map's direct dependency list of a config, in its order (§3.1), duplicates dropped.
+/// docker-map's direct dependency list of a config, in its order (docs/docker-map-semantics.md#dependency-order),
+/// duplicates dropped.
 fn direct_dependencies(index: &Index<'_>, name: &str, env: &Env) -> Vec<Item> {
     let map = index.map;
     let Some(config) = index.container(name) else {

@@ -56,7 +56,7 @@ pub fn domain_name(map: &ContainerMap, client: Option<&super::ClientConfig>) -> 
 /// The full image name of `image` (or the config name when unset) with the map's repository and default tag.
 ///
 /// The tag is split off at the last `:` only when no `/` follows it, so `registry:5000/app` keeps its port
-/// (docker-map split at the port, bug 3).
+/// (docker-map split at the port, bug 3; docs/docker-map-semantics.md#image-names-and-tags).
 pub fn image_name(
     repository: Option<&str>,
     default_tag: Option<&str>,

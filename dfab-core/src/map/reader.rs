@@ -1066,7 +1066,8 @@ impl Reader<'_> {
                 }
                 _ => {
                     if !matches!(v.kind, NodeKind::Map(_) | NodeKind::Null) {
-                        // docker-map crashed on these (bug 2): most are misspelt map keys.
+                        // docker-map crashed on these (bug 2, docs/docker-map-semantics.md#bugs-dfab-does-not-repeat):
+                        // most are misspelt map keys.
                         let message = match suggestion(&key, &MAP_KEYS) {
                             Some(close) => format!(
                                 "unknown map key '{key}'; did you mean '{close}'? (a container configuration would need a mapping)"

@@ -29,8 +29,8 @@ pub(crate) fn resolve(node: &mut Node, env: &Env, problems: &mut Problems) {
             },
             _ => problems.error(node.at, "", "!env takes the name of an env key"),
         },
-        // docker-map applied !path to one level only and failed on nested mappings (bug 9); every string inside
-        // is expanded here.
+        // docker-map applied !path to one level only and failed on nested mappings (bug 9,
+        // docs/docker-map-semantics.md#bugs-dfab-does-not-repeat); every string inside is expanded here.
         Some("path") => {
             node.tag = None;
             expand_all(node);

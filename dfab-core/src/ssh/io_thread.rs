@@ -23,7 +23,8 @@ use super::agent_forward;
 use super::link::Link;
 use super::SshError;
 
-/// Bytes moved per read or write, the size the measurements in `ssh2-performance.md` favour.
+/// Bytes moved per read or write: measured against OpenSSH's sshd, ssh2 streams fastest from about this size on,
+/// and larger buffers gain nothing.
 const CHUNK: usize = 256 * 1024;
 /// libssh2's "would block" code.
 const EAGAIN: i32 = -37;
