@@ -1103,7 +1103,7 @@ fn a_missing_image_with_no_registry_stops_at_the_pull() {
     docker(&["network", "rm", "gone.net"]);
 }
 
-/// The originals' update-check bugs (container-maps reference §8, 31–33 and 35): none makes a container that did
+/// The originals' update-check bugs (31–33 and 35, docs/docker-map-semantics.md#bugs-dfab-does-not-repeat): none makes a container that did
 /// not change look changed, and a stopped container is started, not recreated.
 #[test]
 fn update_checks_do_not_repeat_the_originals_bugs() {
