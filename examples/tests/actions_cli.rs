@@ -903,7 +903,7 @@ fn a_failing_step_stops_the_action_and_a_rerun_completes_it() {
             "actions.startup:ports,second",
         ])
         .stderr(&abort(
-            "the Docker engine on localhost is not running: nothing listens on /run/dfab-none.sock (start it: systemctl start docker; on a fresh Debian machine, scripts/test-env engine in a dfab checkout installs and starts one with the busybox image)",
+            "the Docker engine on localhost is not running: nothing listens on /run/dfab-none.sock (start it: systemctl start docker)",
         ))
         .status(1)
         .run();

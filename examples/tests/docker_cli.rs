@@ -528,7 +528,7 @@ fn tunnel_errors_say_what_to_do() {
         .args(&strs(&t.root_login()))
         .args(&["--set", "docker_base_url=/run/dfab-no-engine.sock", "docker.version"])
         .stderr_has(&abort(&format!(
-            "the Docker engine on root@127.0.0.1:{} is not running: nothing listens on /run/dfab-no-engine.sock (start it: systemctl start docker; on a fresh Debian machine, scripts/test-env engine in a dfab checkout installs and starts one with the busybox image)",
+            "the Docker engine on root@127.0.0.1:{} is not running: nothing listens on /run/dfab-no-engine.sock (start it: systemctl start docker)",
             t.port
         )))
         .status(1)
@@ -536,7 +536,7 @@ fn tunnel_errors_say_what_to_do() {
     dfab()
         .args(&["--set", "docker_base_url=/run/dfab-no-engine.sock", "docker.version"])
         .stderr(&abort(
-            "the Docker engine on localhost is not running: nothing listens on /run/dfab-no-engine.sock (start it: systemctl start docker; on a fresh Debian machine, scripts/test-env engine in a dfab checkout installs and starts one with the busybox image)",
+            "the Docker engine on localhost is not running: nothing listens on /run/dfab-no-engine.sock (start it: systemctl start docker)",
         ))
         .status(1)
         .run();

@@ -92,7 +92,8 @@ pub(crate) fn run_on_engine(
         ));
         super::execute::remove_helper(&docker, helper)?;
     }
-    execute(&docker, map, &schedule, client_config, &env, parallel(&env)).map(drop)
+    execute(&docker, map, &schedule, client_config, &env, parallel(&env))?;
+    Ok(())
 }
 
 /// Pushes the images of the containers among `visited` from the local engine to the current host's engine (only

@@ -62,7 +62,7 @@ pub fn execute(
     client_config: Option<&ClientConfig>,
     env: &Env,
     parallel: usize,
-) -> anyhow::Result<Summary> {
+) -> Result<Summary, ActionError> {
     let start = Instant::now();
     let counts: Mutex<HashMap<&'static str, usize>> = Mutex::new(HashMap::new());
     let current = crate::env::env();
@@ -93,7 +93,7 @@ pub fn execute(
     let elapsed = start.elapsed();
     print_summary(&counts, elapsed, failure.is_some());
     if let Some(error) = failure {
-        return Err(error.into());
+        return Err(error);
     }
     let mut counts: Vec<(&'static str, usize)> = counts.into_iter().collect();
     counts.sort();
@@ -426,7 +426,11 @@ fn run_step(
                 })
                 .map_err(StepError::Engine)
         }
-        (kind, item) => Err(format!("cannot {kind:?} {item}").into()),
+        // The plan pairs each kind of step with its kind of item; anything else is dfab's own mistake.
+        (_, item) => Err(format!(
+            "dfab planned a step that does not fit {item} (a bug in dfab: please report it)"
+        )
+        .into()),
     }
 }
 

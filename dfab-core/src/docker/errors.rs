@@ -42,7 +42,7 @@ pub enum DockerError {
         engine_range: String,
     },
     /// No engine listens on the socket.
-    #[error("the Docker engine on {host} is not running: nothing listens on {socket} (start it: systemctl start docker; on a fresh Debian machine, scripts/test-env engine in a dfab checkout installs and starts one with the busybox image)")]
+    #[error("the Docker engine on {host} is not running: nothing listens on {socket} (start it: systemctl start docker)")]
     EngineNotRunning {
         /// The host (or `localhost`).
         host: String,
