@@ -1,6 +1,8 @@
 //! Reading HTTP/1.1 requests off a connection, for the test servers that stand in front of or for an engine.
 
 use std::io::{BufRead, Read};
+use std::os::unix::net::UnixListener;
+use std::path::PathBuf;
 
 /// The start of a request: what the test servers look at.
 pub(crate) struct Head {
@@ -68,4 +70,18 @@ pub(crate) fn read_request(reader: &mut impl BufRead) -> std::io::Result<Option<
         target,
         upgrade,
     }))
+}
+
+/// A socket `engine.sock` to serve an engine on, listening, in a new directory that the test sshd's users can reach
+/// (they connect through their own sessions); the directory, and with it the socket, goes when dropped.
+pub(crate) fn engine_socket() -> (tempfile::TempDir, PathBuf, UnixListener) {
+    let dir = tempfile::tempdir().expect("a directory for an engine socket");
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("the socket directory's mode");
+    let socket = dir.path().join("engine.sock");
+    let listener = UnixListener::bind(&socket).expect("an engine socket");
+    (dir, socket, listener)
 }

@@ -2,11 +2,11 @@
 //! passing through it, for tests of what dfab puts on the wire (the API version in each path).
 
 use std::io::{BufReader, Read, Write};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use crate::http::read_request;
+use crate::http::{engine_socket, read_request};
 
 /// A recording proxy to one engine; it stops serving when dropped.
 pub struct RecordingProxy {
@@ -19,15 +19,7 @@ impl RecordingProxy {
     /// Starts a proxy to the engine at `upstream` (`unix:///path` or a path).
     pub fn start(upstream: &str) -> RecordingProxy {
         let upstream = PathBuf::from(upstream.trim_start_matches("unix://"));
-        let dir = tempfile::tempdir().expect("a directory for the proxy's socket");
-        // Readable by the test sshd's users, who reach it through their own sessions.
-        std::fs::set_permissions(
-            dir.path(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .expect("the proxy directory's mode");
-        let socket = dir.path().join("engine.sock");
-        let listener = UnixListener::bind(&socket).expect("the proxy's socket");
+        let (dir, socket, listener) = engine_socket();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&requests);
         std::thread::spawn(move || {

@@ -2,11 +2,11 @@
 //! 20.10 does, and every request whose path holds a given text in one of the ways a broken or hostile engine can.
 
 use std::io::{BufReader, Write};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::http::read_request;
+use crate::http::{engine_socket, read_request};
 
 /// How the stand-in answers the requests it is scripted for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,15 +35,7 @@ impl StandInEngine {
     /// Starts an engine that answers requests whose path contains `target` as `how` says, and any other request
     /// but `/_ping` and `/version` with a 404.
     pub fn start(target: &str, how: Misbehaviour) -> StandInEngine {
-        let dir = tempfile::tempdir().expect("a directory for the stand-in's socket");
-        // Reachable by the test sshd's users, who reach it through their own sessions.
-        std::fs::set_permissions(
-            dir.path(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .expect("the stand-in directory's mode");
-        let socket = dir.path().join("engine.sock");
-        let listener = UnixListener::bind(&socket).expect("the stand-in's socket");
+        let (dir, socket, listener) = engine_socket();
         let target = target.to_owned();
         std::thread::spawn(move || {
             for client in listener.incoming() {
