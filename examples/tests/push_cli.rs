@@ -67,6 +67,18 @@ fn push(t: &TestEnv, cache: &Path, engine: &str, image: &str) -> Value {
     serde_json::from_str(stdout.lines().next().unwrap_or_default()).expect("a JSON report")
 }
 
+/// Pushes `image` through a proxy that cuts the connection for good after `after` bytes; returns the run's status.
+fn push_cut_after(t: &TestEnv, cache: &Path, engine: &str, image: &str, after: u64) -> i32 {
+    let proxy = Cutter::after_bytes(t.port, after);
+    let args = to_engine(t, proxy.port(), engine);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    dfab()
+        .env("DFAB_CACHE", &cache.to_string_lossy())
+        .args(&args)
+        .args(&[&format!("docker.push_image:{image}")])
+        .run_any_status()
+}
+
 #[test]
 fn push_sends_only_the_layers_each_engine_lacks() {
     let Some(t) = dfab_test_support::test_env() else {
@@ -150,14 +162,7 @@ fn push_sends_only_the_layers_each_engine_lacks() {
     // Cut part way through the upload: no tag on the engine; run again, it completes.
     docker(Some(e2), &["rmi", "-f", APP]);
     docker(Some(e2), &["image", "prune", "-f"]);
-    let proxy = Cutter::after_bytes(t.port, 30 * MB);
-    let cut = to_engine(&t, proxy.port(), e2);
-    let cut: Vec<&str> = cut.iter().map(String::as_str).collect();
-    let status = dfab()
-        .env("DFAB_CACHE", &cache.path().to_string_lossy())
-        .args(&cut)
-        .args(&[&format!("docker.push_image:{APP}")])
-        .run_any_status();
+    let status = push_cut_after(&t, cache.path(), e2, APP, 30 * MB);
     assert_ne!(status, 0, "the cut push fails");
     assert_eq!(
         image_id(Some(e2), APP),
@@ -405,14 +410,7 @@ fn pushes_to_current_engines_send_what_each_lacks_and_leave_nothing_behind() {
         );
 
         // Cut part way through the upload: no tag, nothing left; run again, it completes.
-        let proxy = Cutter::after_bytes(t.port, 3 * MB);
-        let cut = to_engine(&t, proxy.port(), e);
-        let cut: Vec<&str> = cut.iter().map(String::as_str).collect();
-        let status = dfab()
-            .env("DFAB_CACHE", &cache.path().to_string_lossy())
-            .args(&cut)
-            .args(&[&format!("docker.push_image:{CURRENT_APP}")])
-            .run_any_status();
+        let status = push_cut_after(&t, cache.path(), e, CURRENT_APP, 3 * MB);
         assert_ne!(status, 0, "{label}: the cut push fails");
         assert_eq!(
             image_content(Some(e), CURRENT_APP),
